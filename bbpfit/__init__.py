@@ -1,0 +1,35 @@
+"""bbpfit: statistical inference for the eigenvalue spectra of neural-network weight matrices.
+
+Conventions (DESIGN.md): a weight matrix has ``n = max(rows, cols)``, ``m = min(rows, cols)``,
+``ratio q = m / n``; eigenvalues are ``s_i**2 / n``, descending; spike strengths are in noise
+units with threshold ``q**0.25``. ``import bbpfit`` never imports torch, dask or matplotlib.
+"""
+
+from ._version import __version__
+from ._warnings import BBPFitWarning, FitWarning
+from .laws import (
+    MarchenkoPastur,
+    SpikeOverlaps,
+    bbp_threshold,
+    marchenko_pastur,
+    spike_eigenvalue,
+    spike_overlaps,
+    spike_strength,
+)
+from .spectrum import Spectrum, eigenvalues, spectrum
+
+__all__ = [
+    "BBPFitWarning",
+    "FitWarning",
+    "MarchenkoPastur",
+    "Spectrum",
+    "SpikeOverlaps",
+    "__version__",
+    "bbp_threshold",
+    "eigenvalues",
+    "marchenko_pastur",
+    "spectrum",
+    "spike_eigenvalue",
+    "spike_overlaps",
+    "spike_strength",
+]

@@ -1,0 +1,9 @@
+"""Warning classes raised by bbpfit (so users can filter them by category)."""
+
+
+class BBPFitWarning(UserWarning):
+    """Base class of every warning bbpfit emits."""
+
+
+class FitWarning(BBPFitWarning):
+    """A bulk fit converged poorly or its assumptions look violated."""
