@@ -16,18 +16,24 @@ from .laws import (
     spike_overlaps,
     spike_strength,
 )
+from .sources import LayerSelection, iter_layers, list_layers, load_spectra, read_layers
 from .spectrum import Spectrum, eigenvalues, spectrum
 
 __all__ = [
     "BBPFitWarning",
     "FitWarning",
+    "LayerSelection",
     "MarchenkoPastur",
     "Spectrum",
     "SpikeOverlaps",
     "__version__",
     "bbp_threshold",
     "eigenvalues",
+    "iter_layers",
+    "list_layers",
+    "load_spectra",
     "marchenko_pastur",
+    "read_layers",
     "spectrum",
     "spike_eigenvalue",
     "spike_overlaps",
