@@ -10,11 +10,13 @@ from ._warnings import BBPFitWarning, FitWarning
 from .laws import (
     MarchenkoPastur,
     SpikeOverlaps,
+    TracyWidom,
     bbp_threshold,
     marchenko_pastur,
     spike_eigenvalue,
     spike_overlaps,
     spike_strength,
+    tracy_widom,
 )
 from .sources import LayerSelection, iter_layers, list_layers, load_spectra, read_layers
 from .spectrum import Spectrum, eigenvalues, spectrum
@@ -26,6 +28,7 @@ __all__ = [
     "MarchenkoPastur",
     "Spectrum",
     "SpikeOverlaps",
+    "TracyWidom",
     "__version__",
     "bbp_threshold",
     "eigenvalues",
@@ -38,4 +41,5 @@ __all__ = [
     "spike_eigenvalue",
     "spike_overlaps",
     "spike_strength",
+    "tracy_widom",
 ]
