@@ -5,6 +5,7 @@ Conventions (DESIGN.md): a weight matrix has ``n = max(rows, cols)``, ``m = min(
 units with threshold ``q**0.25``. ``import bbpfit`` never imports torch, dask or matplotlib.
 """
 
+from . import simulate
 from ._version import __version__
 from ._warnings import BBPFitWarning, FitWarning
 from .laws import (
@@ -37,6 +38,7 @@ __all__ = [
     "load_spectra",
     "marchenko_pastur",
     "read_layers",
+    "simulate",
     "spectrum",
     "spike_eigenvalue",
     "spike_overlaps",

@@ -1,0 +1,58 @@
+"""Eigenvalues of one layer over training steps, with the bulk edge and a transition estimate."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def plot_spectrogram(spectra, layer, *, ax=None, top=5, edge=None, transition=None, title=None):
+    """Top eigenvalues and the bulk quantile band of one layer over the recorded steps.
+
+    Parameters
+    ----------
+    spectra : xarray.Dataset
+        A store from :func:`bbpfit.open_spectra` (``eigenvalues(layer, step, rank)``).
+    layer : str
+        The layer to draw.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure otherwise.
+    top : int, default 5
+        How many leading eigenvalues to draw as lines.
+    edge : array_like, optional
+        A fitted upper bulk edge per step (e.g. from a transition result's diagnostics).
+    transition : object with ``step``, ``ci_low``, ``ci_high`` and ``detected``, optional
+        An estimated transition step, drawn as a vertical line with its confidence band.
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7.0, 4.0), layout="constrained")
+    da = spectra["eigenvalues"].sel(layer=layer)
+    steps = np.asarray(da["step"].values)
+    lam = np.asarray(da.values, dtype=float)
+    m = int(spectra["m"].sel(layer=layer)) if "m" in spectra else lam.shape[-1]
+    lam = lam[:, :m]
+    q10, q50, q90 = np.nanquantile(lam, [0.1, 0.5, 0.9], axis=-1)
+    ax.fill_between(steps, q10, q90, color="0.85", label="bulk 10–90% quantiles")
+    ax.plot(steps, q50, color="0.5", lw=1.0, label="bulk median")
+    for r in range(min(top, m)):
+        ax.plot(steps, lam[:, r], lw=1.4 if r == 0 else 0.9, color=f"C{r}",
+                label=f"$\\lambda_{{{r + 1}}}$")
+    if edge is not None:
+        ax.plot(steps, np.asarray(edge, dtype=float), color="k", ls="--", lw=1.0,
+                label="fitted bulk edge")
+    if transition is not None and getattr(transition, "detected", False):
+        ax.axvspan(transition.ci_low, transition.ci_high, color="C3", alpha=0.15,
+                   label="transition CI")
+        ax.axvline(transition.step, color="C3", lw=1.5, label=f"transition ≈ {transition.step:.0f}")
+    ax.set_yscale("log")
+    ax.set_xlabel("optimizer step")
+    ax.set_ylabel(r"eigenvalue $\lambda = s^2/n$")
+    ax.set_title(title or str(layer), fontsize=10)
+    ax.legend(fontsize=7, frameon=False, ncol=2)
+    return ax
