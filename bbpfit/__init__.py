@@ -7,7 +7,7 @@ units with threshold ``q**0.25``. ``import bbpfit`` never imports torch, dask or
 
 from . import simulate
 from ._version import __version__
-from ._warnings import BBPFitWarning, FitWarning
+from ._warnings import BBPFitWarning, FitWarning, RecordingWarning
 from .laws import (
     MarchenkoPastur,
     SpikeOverlaps,
@@ -19,29 +19,36 @@ from .laws import (
     spike_strength,
     tracy_widom,
 )
+from .recording import SpectrumRecorder
 from .sources import LayerSelection, iter_layers, list_layers, load_spectra, read_layers
 from .spectrum import Spectrum, eigenvalues, spectrum
+from .store import compact, open_spectra, to_netcdf
 
 __all__ = [
     "BBPFitWarning",
     "FitWarning",
     "LayerSelection",
     "MarchenkoPastur",
+    "RecordingWarning",
     "Spectrum",
     "SpikeOverlaps",
+    "SpectrumRecorder",
     "TracyWidom",
     "__version__",
     "bbp_threshold",
+    "compact",
     "eigenvalues",
     "iter_layers",
     "list_layers",
     "load_spectra",
     "marchenko_pastur",
+    "open_spectra",
     "read_layers",
     "simulate",
     "spectrum",
     "spike_eigenvalue",
     "spike_overlaps",
     "spike_strength",
+    "to_netcdf",
     "tracy_widom",
 ]

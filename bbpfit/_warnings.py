@@ -7,3 +7,7 @@ class BBPFitWarning(UserWarning):
 
 class FitWarning(BBPFitWarning):
     """A bulk fit converged poorly or its assumptions look violated."""
+
+
+class RecordingWarning(BBPFitWarning):
+    """A requested step was not recorded (it is not after the last recorded step)."""

@@ -11,6 +11,7 @@ from .._version import __version__
 #: Sub-commands as (module under bbpfit.cli, click command attribute). Imported lazily so that
 #: ``bbpfit --help`` stays fast and torch/dask load only for the commands that need them.
 COMMANDS = {
+    "compact": ("compact", "compact"),
 }
 
 

@@ -1,0 +1,254 @@
+"""Appending recorded steps to a store: creation, resumption and crash-safe flushes.
+
+Owns :class:`SpectraWriter`, the one object that writes a store. It buffers steps in memory and
+publishes each flush as one immutable fragment (see :mod:`bbpfit.store.layout`), so a SIGKILL at
+any moment loses at most the steps since the last flush and never leaves a half-written step.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+
+from .._validation import check_int
+from .._version import __version__
+from . import layout
+from .compact import compact_locked
+from .reader import last_step_of
+from .schema import CONVENTION, LayerInfo, check_convention
+
+
+def _prepare_path(path: str) -> dict | None:
+    """Return the marker of an existing store, ``None`` for a new one; refuse anything else.
+
+    Nothing is created or modified here, so a refused path is left exactly as it was.
+    """
+    if not os.path.lexists(path):
+        return None
+    if not os.path.isdir(path):
+        raise ValueError(f"`path` {path!r} exists and is not a bbpfit store (it is a file)")
+    if layout.is_store(path):
+        return layout.read_marker(path)
+    if any(not layout.is_creation_leftover(name) for name in os.listdir(path)):
+        raise ValueError(
+            f"`path` {path!r} is a non-empty directory that is not a bbpfit store (no "
+            f"{layout.MARKER}); choose a new path or an empty directory"
+        )
+    return None
+
+
+def _check_same_layers(path: str, stored: list[LayerInfo], layers: list[LayerInfo]) -> None:
+    if stored == layers:
+        return
+    old, new = {x.name: x for x in stored}, {x.name: x for x in layers}
+    problems = []
+    if set(old) - set(new):
+        problems.append(f"missing now: {sorted(set(old) - set(new))}")
+    if set(new) - set(old):
+        problems.append(f"not in the store: {sorted(set(new) - set(old))}")
+    problems += [f"{k}: shape {old[k].shape} in the store, {new[k].shape} now"
+                 for k in sorted(set(old) & set(new)) if old[k] != new[k]]
+    if not problems:
+        problems.append("same layers in another order")
+    raise ValueError(
+        f"cannot resume the store {path!r}: its layers differ from the ones to record ("
+        + "; ".join(problems) + "); record into a new path"
+    )
+
+
+class SpectraWriter:
+    """Create or resume a spectra store and append steps to it in crash-safe flushes.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The store directory. A new path (or an empty directory) becomes a new store; an existing
+        store is resumed. Anything else is refused without being touched.
+    layers : sequence of LayerInfo
+        The recorded matrices; a resumed store must have the same ones (names, shapes, order).
+    attrs : dict, optional
+        Extra attributes (str, int or float values) kept in the store, e.g. ``model_class``.
+        Only used when the store is created.
+    top_k : int, default 0
+        Number of singular-vector pairs stored per layer and step (0: none). Must match on resume.
+    flush_every : int, default 10
+        Publish a fragment after this many appended steps.
+
+    Attributes
+    ----------
+    last_step : int or None
+        The last step in the store (including buffered ones); ``None`` while it is empty.
+    resumed : bool
+        Whether an existing store was opened.
+
+    Raises
+    ------
+    ValueError
+        ``path`` is a file or a non-store directory, the store has another convention, other
+        layers or another ``top_k``; bad ``layers``, ``top_k`` or ``flush_every``.
+    RuntimeError
+        Another process is writing or compacting the store.
+
+    Notes
+    -----
+    Steps must be strictly increasing across the whole store: :meth:`append` raises
+    ``ValueError`` otherwise (the recorder skips such steps with a warning before they get here).
+    """
+
+    def __init__(self, path, layers, *, attrs=None, top_k: int = 0, flush_every: int = 10):
+        self.path = os.fspath(path)
+        self.layers = list(layers)
+        if not self.layers or not all(isinstance(x, LayerInfo) for x in self.layers):
+            raise ValueError("`layers` must be a non-empty sequence of LayerInfo")
+        names = [x.name for x in self.layers]
+        if len(set(names)) != len(names):
+            raise ValueError(f"`layers` has duplicate names: {names}")
+        self.top_k = check_int(top_k, "top_k", minimum=0)
+        self.flush_every = check_int(flush_every, "flush_every", minimum=1)
+        attrs = {k: _attr(k, v) for k, v in (attrs or {}).items()}
+        meta = _prepare_path(self.path)
+        self.resumed = meta is not None
+        if meta is not None:
+            check_convention(meta.get("convention"), f"the store {self.path!r}")
+            _check_same_layers(self.path, [LayerInfo.from_dict(d) for d in meta["layers"]],
+                               self.layers)
+            if int(meta.get("top_k", 0)) != self.top_k:
+                raise ValueError(f"cannot resume the store {self.path!r}: it keeps top_k="
+                                 f"{meta.get('top_k', 0)} singular vectors, got top_k={self.top_k}")
+        else:
+            os.makedirs(self.path, exist_ok=True)
+        self._lock = layout.StoreLock(self.path)
+        self._lock.acquire()
+        try:
+            if meta is None:
+                meta = {
+                    "format": layout.FORMAT, "layout_version": layout.LAYOUT_VERSION,
+                    "convention": CONVENTION, "bbpfit_version": __version__,
+                    "created": time.time(), "top_k": self.top_k,
+                    "layers": [x.to_dict() for x in self.layers],
+                    "attrs": attrs,
+                    "compacted": None,
+                }
+                layout.write_marker(self.path, meta)
+            else:  # re-read under the lock: a compaction may have finished meanwhile
+                meta = layout.read_marker(self.path)
+                layout.collect_garbage(self.path, meta)
+            self.last_step = last_step_of(self.path, meta)
+        except BaseException:
+            self._lock.release()
+            raise
+        self._rows: list[tuple] = []
+        self._closed = False
+
+    def append(self, step, eigenvalues, *, wall_time=None, loss=None, lr=None,
+               left_vectors=None, right_vectors=None) -> None:
+        """Buffer one step; publish a fragment once ``flush_every`` steps are buffered.
+
+        Parameters
+        ----------
+        step : int
+            Must be greater than :attr:`last_step`.
+        eigenvalues : sequence of array_like
+            One descending array of length m per layer, in the order of ``layers``.
+        wall_time, loss, lr : float, optional
+            Per-step values (``wall_time`` defaults to now; the others to NaN).
+        left_vectors, right_vectors : sequence of array_like, optional
+            Per layer, arrays (k', rows) and (k', cols) with k' <= top_k; required when top_k > 0.
+        """
+        if self._closed:
+            raise RuntimeError("this SpectraWriter is closed")
+        step = check_int(step, "step", minimum=0)
+        if self.last_step is not None and step <= self.last_step:
+            raise ValueError(f"`step` must be > the last step in the store ({self.last_step}), "
+                             f"got {step}")
+        if len(eigenvalues) != len(self.layers):
+            raise ValueError(f"`eigenvalues` must have one array per layer ({len(self.layers)}), "
+                             f"got {len(eigenvalues)}")
+        if self.top_k and (left_vectors is None or right_vectors is None):
+            raise ValueError("`left_vectors` and `right_vectors` are required when top_k > 0")
+        eig = [self._checked(lam, x, "eigenvalues") for x, lam in
+               zip(self.layers, eigenvalues, strict=True)]
+        left = right = None
+        if self.top_k:
+            left = [self._checked(v, x, "left_vectors", x.rows)
+                    for x, v in zip(self.layers, left_vectors, strict=True)]
+            right = [self._checked(v, x, "right_vectors", x.cols)
+                     for x, v in zip(self.layers, right_vectors, strict=True)]
+        wall = time.time() if wall_time is None else float(wall_time)
+        self._rows.append((step, wall, _float(loss), _float(lr), eig, left, right))
+        self.last_step = step
+        if len(self._rows) >= self.flush_every:
+            self.flush()
+
+    def flush(self) -> None:
+        """Publish the buffered steps as one fragment (no-op when none are buffered)."""
+        if not self._rows:
+            return
+        rows, self._rows = self._rows, []
+        n_layers, n_steps = len(self.layers), len(rows)
+        rank = max(x.m for x in self.layers)
+        eig = np.full((n_layers, n_steps, rank), np.nan, np.float32)
+        for j, row in enumerate(rows):
+            for i, lam in enumerate(row[4]):
+                eig[i, j, : lam.size] = lam
+        arrays = {
+            "layer": np.array([x.name for x in self.layers], dtype=str),
+            "step": np.array([r[0] for r in rows], np.int64),
+            "wall_time": np.array([r[1] for r in rows], np.float64),
+            "loss": np.array([r[2] for r in rows], np.float64),
+            "lr": np.array([r[3] for r in rows], np.float64),
+            "eigenvalues": eig,
+        }
+        if self.top_k:
+            for key, col, side in (("left_vectors", 5, "rows"), ("right_vectors", 6, "cols")):
+                width = max(getattr(x, side) for x in self.layers)
+                vec = np.full((n_layers, n_steps, self.top_k, width), np.nan, np.float32)
+                for j, row in enumerate(rows):
+                    for i, v in enumerate(row[col]):
+                        vec[i, j, : v.shape[0], : v.shape[1]] = v
+                arrays[key] = vec
+        layout.write_fragment(self.path, arrays)
+
+    def _checked(self, value, layer: LayerInfo, name: str, width: int | None = None):
+        arr = np.asarray(value, np.float32)
+        if width is None:  # eigenvalues
+            ok, want = arr.shape == (layer.m,), f"({layer.m},)"
+        else:
+            ok = arr.ndim == 2 and arr.shape[0] <= self.top_k and arr.shape[1] == width
+            want = f"(k, {width}) with k <= top_k={self.top_k}"
+        if not ok:
+            raise ValueError(f"`{name}` of layer {layer.name!r} must have shape {want}, "
+                             f"got {arr.shape}")
+        return arr
+
+    def close(self, *, compact: bool = True) -> None:
+        """Flush, optionally compact the store, and release its lock (idempotent)."""
+        if self._closed:
+            return
+        try:
+            self.flush()
+            if compact:
+                compact_locked(self.path)
+        finally:
+            self._closed = True
+            self._lock.release()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def _float(x) -> float:
+    return float("nan") if x is None else float(x)
+
+
+def _attr(key, value):
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, str | int | float):
+        return value
+    raise TypeError(f"`attrs[{key!r}]` must be a str, int or float, got {type(value).__name__}")
