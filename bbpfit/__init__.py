@@ -8,6 +8,7 @@ units with threshold ``q**0.25``. ``import bbpfit`` never imports torch, dask or
 from . import simulate
 from ._version import __version__
 from ._warnings import BBPFitWarning, FitWarning, RecordingWarning
+from .fit import MPFit, fit_mp
 from .laws import (
     MarchenkoPastur,
     SpikeOverlaps,
@@ -28,6 +29,7 @@ __all__ = [
     "BBPFitWarning",
     "FitWarning",
     "LayerSelection",
+    "MPFit",
     "MarchenkoPastur",
     "RecordingWarning",
     "Spectrum",
@@ -38,6 +40,7 @@ __all__ = [
     "bbp_threshold",
     "compact",
     "eigenvalues",
+    "fit_mp",
     "iter_layers",
     "list_layers",
     "load_spectra",

@@ -1,0 +1,10 @@
+"""Fit layer: robust Marchenko-Pastur bulk estimators (Numba kernels) and their results.
+
+Estimators live one per file (``median``, ``distance``, ``kritchman_nadler``) with their kernels;
+``outliers`` holds the shared Tracy-Widom trimming rule, ``api`` the registry and entry points.
+"""
+
+from .api import DEFAULT_METHOD, FIT_METHODS, fit_mp, fit_mp_array
+from .result import MPFit, MPFitArrays
+
+__all__ = ["DEFAULT_METHOD", "FIT_METHODS", "MPFit", "MPFitArrays", "fit_mp", "fit_mp_array"]
