@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+#: Spikes beyond this multiple of the bulk edge switch the x-axis to a log scale.
+LOG_X_BEYOND = 4.0
+
 
 def _axes(ax):
     import matplotlib.pyplot as plt
@@ -11,6 +14,17 @@ def _axes(ax):
     if ax is None:
         _, ax = plt.subplots(figsize=(6.4, 4.0), layout="constrained")
     return ax
+
+
+def _label_positions(spikes: np.ndarray, span: float, most: int = 3) -> list[float]:
+    """The top ``most`` spikes, skipping any closer than 6% of ``span`` to the previous label."""
+    chosen: list[float] = []
+    for s in spikes:
+        if len(chosen) == most:
+            break
+        if not chosen or abs(chosen[-1] - s) > 0.06 * span:
+            chosen.append(float(s))
+    return chosen
 
 
 def plot_spectrum(spectrum, result, *, ax=None, bins=None, title=None):
@@ -32,27 +46,50 @@ def plot_spectrum(spectrum, result, *, ax=None, bins=None, title=None):
     Returns
     -------
     matplotlib.axes.Axes
+
+    Notes
+    -----
+    The y-axis is capped at 1.3 times the tallest bar, so the MP density's pole at 0 for square
+    layers (ratio 1) does not flatten the histogram. When spikes lie more than four times beyond
+    the bulk edge the x-axis is logarithmic, with log-spaced bins, so bulk and spikes both show.
     """
     ax = _axes(ax)
     fit = getattr(result, "fit", result)
-    spikes = np.asarray(getattr(result, "spikes", ()), dtype=float)
+    spikes = np.sort(np.asarray(getattr(result, "spikes", ()), dtype=float))[::-1]
     lam = np.asarray(spectrum.eigenvalues, dtype=float)
     bulk = lam[len(spikes):]
     hi = max(fit.upper_edge * 1.15, float(bulk.max()) if bulk.size else 0.0)
+    log_x = spikes.size > 0 and spikes.max() > LOG_X_BEYOND * fit.upper_edge
+    top = max(hi, float(spikes.max()) * (1.6 if log_x else 1.08)) if spikes.size else hi
     nbins = bins or max(20, int(np.sqrt(spectrum.m)))
-    ax.hist(bulk, bins=nbins, range=(0.0, hi), density=True, color="0.75", edgecolor="0.55",
-            linewidth=0.4, label=f"bulk eigenvalues ({bulk.size})")
-    x = np.linspace(max(fit.lower_edge, 1e-12), fit.upper_edge, 400)
+    if log_x:
+        positive = lam[lam > 0]
+        lo = max(float(positive.min()) if positive.size else fit.upper_edge * 1e-3,
+                 fit.upper_edge * 1e-4)
+        edges = np.geomspace(lo, hi, nbins + 1)
+        x = np.geomspace(max(fit.lower_edge, lo), fit.upper_edge, 400)
+    else:
+        edges = np.linspace(0.0, hi, nbins + 1)
+        x = np.linspace(max(fit.lower_edge, 1e-12), fit.upper_edge, 400)
+    heights, _, _ = ax.hist(bulk, bins=edges, density=True, color="0.75", edgecolor="0.55",
+                            linewidth=0.4, label=f"bulk eigenvalues ({bulk.size})")
     ax.plot(x, fit.law.pdf(x), color="C0", lw=1.8,
             label=f"MP fit: $\\sigma^2$={fit.sigma2:.3g}, q={fit.ratio:.3g}")
+    ymax = 1.3 * float(np.max(heights)) if np.size(heights) and np.max(heights) > 0 else 1.0
+    ax.set_ylim(0.0, ymax)
     ax.axvline(fit.upper_edge, color="C0", ls="--", lw=1.0, label="fitted bulk edge")
     if spikes.size:
-        ymax = ax.get_ylim()[1]
         ax.vlines(spikes, 0, 0.25 * ymax, color="C3", lw=2.0,
                   label=f"significant spikes ({spikes.size})")
-        for s in spikes[:5]:
-            ax.annotate(f"{s:.3g}", (s, 0.26 * ymax), color="C3", fontsize=8, ha="center")
-        ax.set_xlim(0.0, max(hi, float(spikes.max()) * 1.05))
+        span = np.log(top / edges[0]) if log_x else top
+        for s in _label_positions(np.log(spikes / edges[0]) if log_x else spikes, span):
+            value = float(edges[0] * np.exp(s)) if log_x else s
+            ax.annotate(f"{value:.3g}", (value, 0.27 * ymax), color="C3", fontsize=8, ha="center")
+    if log_x:
+        ax.set_xscale("log")
+        ax.set_xlim(edges[0], top)
+    else:
+        ax.set_xlim(0.0, top)
     ax.set_xlabel(r"eigenvalue $\lambda = s^2/n$")
     ax.set_ylabel("density")
     name = spectrum.name or "layer"

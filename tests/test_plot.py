@@ -1,0 +1,68 @@
+"""Plots draw what they claim: fitted density, edge, spikes, readable axes (Agg backend, real files)."""
+
+import numpy as np
+import pytest
+
+import bbpfit as bf
+
+matplotlib = pytest.importorskip("matplotlib")
+matplotlib.use("Agg")
+
+from bbpfit.plot import plot_spectrogram, plot_spectrum  # noqa: E402
+
+
+def _spectrum_and_fit(rows, cols, thetas, seed=0):
+    W = bf.simulate.spiked_matrix(rows, cols, thetas=thetas, rng=seed)
+    s = bf.spectrum(W, name="layer")
+    return s, bf.fit_mp(s)
+
+
+class _Result:
+    """The two fields plot_spectrum reads from a spike test."""
+
+    def __init__(self, fit, spikes):
+        self.fit, self.spikes = fit, np.asarray(spikes)
+
+
+def test_square_layer_keeps_histogram_visible(tmp_path):
+    s, fit = _spectrum_and_fit(300, 300, (3.0,))
+    ax = plot_spectrum(s, _Result(fit, s.eigenvalues[:1]))
+    heights = [p.get_height() for p in ax.patches]
+    # the MP pole at 0 (ratio 1) must not set the y-limit
+    assert ax.get_ylim()[1] == pytest.approx(1.3 * max(heights))
+    assert ax.get_xscale() == "linear"
+    ax.figure.savefig(tmp_path / "a.png")
+    assert (tmp_path / "a.png").stat().st_size > 5000
+
+
+def test_far_spikes_switch_to_log_axis():
+    s, fit = _spectrum_and_fit(400, 200, (30.0, 1.5))
+    ax = plot_spectrum(s, _Result(fit, s.eigenvalues[:2]))
+    assert ax.get_xscale() == "log"
+    assert ax.get_xlim()[1] > s.eigenvalues[0]
+    labels = [t.get_text() for t in ax.texts]
+    assert labels[0] == f"{s.eigenvalues[0]:.3g}"
+
+
+def test_bare_fit_and_legend():
+    s, fit = _spectrum_and_fit(200, 100, ())
+    ax = plot_spectrum(s, fit)
+    text = " ".join(t.get_text() for t in ax.get_legend().get_texts())
+    assert "MP fit" in text and "spikes" not in text
+
+
+def test_spectrogram_from_store(tmp_path):
+    import xarray as xr
+
+    steps = np.arange(0, 50, 10)
+    lam = np.sort(np.random.default_rng(1).random((1, steps.size, 8)), axis=-1)[..., ::-1]
+    ds = xr.Dataset({"eigenvalues": (("layer", "step", "rank"), lam)},
+                    coords={"layer": ["fc"], "step": steps, "rank": np.arange(8),
+                            "m": ("layer", [8])})
+
+    class T:
+        detected, step, ci_low, ci_high = True, 20.0, 15.0, 25.0
+
+    ax = plot_spectrogram(ds, "fc", top=3, edge=np.full(steps.size, 0.9), transition=T())
+    assert len(ax.lines) >= 3 + 1 + 1 + 1  # median, top-3, edge, transition
+    ax.figure.savefig(tmp_path / "s.png")
