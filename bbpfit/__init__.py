@@ -9,6 +9,7 @@ from . import simulate
 from ._version import __version__
 from ._warnings import BBPFitWarning, FitWarning, RecordingWarning
 from .fit import MPFit, fit_mp
+from .inference import SpikeTestResult, adjust_pvalues, spike_test, spike_tests
 from .laws import (
     MarchenkoPastur,
     SpikeOverlaps,
@@ -34,9 +35,11 @@ __all__ = [
     "RecordingWarning",
     "Spectrum",
     "SpikeOverlaps",
+    "SpikeTestResult",
     "SpectrumRecorder",
     "TracyWidom",
     "__version__",
+    "adjust_pvalues",
     "bbp_threshold",
     "compact",
     "eigenvalues",
@@ -52,6 +55,8 @@ __all__ = [
     "spike_eigenvalue",
     "spike_overlaps",
     "spike_strength",
+    "spike_test",
+    "spike_tests",
     "to_netcdf",
     "tracy_widom",
 ]

@@ -1,0 +1,222 @@
+"""Diagnostics behind ``method="auto"``: entry tails, row/column scale spread, bulk fit.
+
+Owns the checks that decide whether the exact Gaussian null applies to a weight matrix as it is:
+
+* **entry tails** -- D'Agostino's kurtosis test and the largest standardised entry against the
+  maximum of ``N`` Gaussians (``P(max |z| >= t) = 1 - (1 - 2 Phi(-t))^N``); light tails
+  (Rademacher, uniform) and heavy tails (Student-t, sparse) both fail it at large ``N``;
+* **scale heterogeneity** -- a rank test: the row (column) sums of squared normal scores of the
+  entries' ranks are, under exchangeable entries, sums drawn without replacement from a fixed
+  population, so their spread has a known mean and variance; the statistic
+  ``Q = sum_i (R_i - m mu)^2 / (m v)`` is referred to a scaled chi-square (Satterthwaite) and is
+  distribution-free, valid for any iid entry law;
+* **bulk fit** -- the Kolmogorov-Smirnov distance of the fitted Marchenko-Pastur law.
+
+Each check runs at level :data:`DIAGNOSTIC_LEVEL`; failing one under a true null only reroutes the
+test to another valid path, so the checks cost no size.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import numpy as np
+from scipy import stats
+from scipy.sparse.linalg import svds
+from scipy.special import ndtr
+
+from .._validation import as_real_array
+from .rank_gauss import normal_scores, rank_order
+
+#: Level of each diagnostic check.
+DIAGNOSTIC_LEVEL = 1e-3
+#: KS distance of the fitted MP law above which the bulk is called "not MP" (a pure-noise
+#: spectrum gives about 0.5 / m; heavy-tailed iid entries at m = 200 about 0.02).
+BULK_KS_MAX = 0.05
+#: Most outlier components projected out before the row/column scale test.
+MAX_PROJECTED = 10
+_SCORE2_KURTOSIS = 12.0  # excess kurtosis of chi2_1, the law of a squared normal score
+
+
+@dataclass(frozen=True)
+class Diagnostics:
+    """What ``method="auto"`` checked (NaN where it could not check: Spectrum input).
+
+    Attributes
+    ----------
+    entries_available : bool
+        Whether the matrix entries were given (not only a Spectrum).
+    excess_kurtosis, kurtosis_pvalue : float
+        Sample excess kurtosis of the entries tested and D'Agostino's test of 0.
+    max_abs_z, max_pvalue : float
+        Largest ``|w - mean| / sd`` and its probability under iid Gaussian entries.
+    row_pvalue, col_pvalue : float
+        Rank tests of equal row / column noise scales (on the matrix as given).
+    heterogeneity_pvalue : float
+        Bonferroni combination ``min(1, 2 min(row_pvalue, col_pvalue))``.
+    bulk_ks : float
+        KS distance of the MP law fitted to the untransformed spectrum.
+    gaussian, heterogeneous, bulk_mp : bool
+        The decisions at :data:`DIAGNOSTIC_LEVEL` and :data:`BULK_KS_MAX`.
+    """
+
+    entries_available: bool
+    excess_kurtosis: float = math.nan
+    kurtosis_pvalue: float = math.nan
+    max_abs_z: float = math.nan
+    max_pvalue: float = math.nan
+    row_pvalue: float = math.nan
+    col_pvalue: float = math.nan
+    heterogeneity_pvalue: float = math.nan
+    bulk_ks: float = math.nan
+    gaussian: bool = True
+    heterogeneous: bool = False
+    bulk_mp: bool = True
+
+    def to_dict(self) -> dict:
+        """Plain-Python representation."""
+        return asdict(self)
+
+
+def kurtosis_pvalue(b2: float, size: int) -> float:
+    """Two-sided p-value of D'Agostino's test that the kurtosis ``b2`` of ``size`` iid normals is 3.
+
+    Anscombe & Glynn's (1983) transformation, as in :func:`scipy.stats.kurtosistest`, from the
+    moments already computed (one pass over a large matrix instead of several).
+    """
+    n = float(size)
+    e = 3.0 * (n - 1.0) / (n + 1.0)
+    var = 24.0 * n * (n - 2.0) * (n - 3.0) / ((n + 1.0) ** 2 * (n + 3.0) * (n + 5.0))
+    x = (b2 - e) / math.sqrt(var)
+    sb1 = (6.0 * (n * n - 5.0 * n + 2.0) / ((n + 7.0) * (n + 9.0))
+           * math.sqrt(6.0 * (n + 3.0) * (n + 5.0) / (n * (n - 2.0) * (n - 3.0))))
+    a = 6.0 + 8.0 / sb1 * (2.0 / sb1 + math.sqrt(1.0 + 4.0 / sb1**2))
+    denom = 1.0 + x * math.sqrt(2.0 / (a - 4.0))
+    term2 = math.copysign(abs((1.0 - 2.0 / a) / denom) ** (1.0 / 3.0), denom) if denom else -1.0
+    z = (1.0 - 2.0 / (9.0 * a) - term2) / math.sqrt(2.0 / (9.0 * a))
+    return float(2.0 * ndtr(-abs(z)))
+
+
+def entry_tails(a: np.ndarray) -> tuple[float, float, float, float]:
+    """``(excess kurtosis, p-value, max |z|, p-value)`` of all entries; null: iid Gaussian."""
+    flat = a.ravel()
+    z = flat - flat.mean()
+    z2 = z * z
+    m2 = float(z2.mean())
+    if not m2 > 0 or flat.size < 20:
+        return math.nan, (1.0 if m2 > 0 else 0.0), math.nan, (1.0 if m2 > 0 else 0.0)
+    b2 = float(np.mean(z2 * z2)) / (m2 * m2)
+    t = math.sqrt(float(z2.max()) / m2)
+    p_max = float(-np.expm1(flat.size * np.log1p(-2.0 * ndtr(-t))))
+    return b2 - 3.0, kurtosis_pvalue(b2, flat.size), t, p_max
+
+
+def _spread_pvalue(line_sums: np.ndarray, items: int, total: int, v: float) -> float:
+    """Rank-test p-value of equal line scales from the lines' sums of squared scores."""
+    lines = line_sums.shape[0]
+    if lines < 2:
+        return 1.0
+    q = float(np.sum((line_sums - line_sums.mean()) ** 2)) / (items * v)
+    mean = (lines - 1) * total / (total - 1.0)
+    c = 1.0 + _SCORE2_KURTOSIS / (2.0 * items)
+    return float(stats.chi2.sf(q / c, mean / c))
+
+
+def top_singular_vectors(a: np.ndarray, r: int) -> tuple[np.ndarray, np.ndarray]:
+    """Left and right singular vectors of the ``r`` largest singular values (deterministic)."""
+    if min(a.shape) <= 60 or 3 * r >= min(a.shape):
+        u, _, vt = np.linalg.svd(a, full_matrices=False)
+        return u[:, :r], vt[:r].T
+    u, _, vt = svds(a, k=r, rng=np.random.default_rng(0))
+    return u, vt.T
+
+
+def scale_heterogeneity(scores: np.ndarray, r: int = 0) -> tuple[float, float]:
+    """Rank-test p-values ``(rows, cols)`` of equal noise scales, from rank normal scores.
+
+    Under exchangeable entries each line sum ``R_i`` of squared scores is a sample without
+    replacement from the ``N`` squared normal scores (variance ``v``), so
+    ``Q = sum_i (R_i - mean R)^2 / (m v)`` has mean ``(L - 1) N / (N - 1)`` over ``L`` lines of
+    ``m`` items; it is referred to ``c chi2_(mean / c)`` with ``c = 1 + 12 / (2 m)``, the variance
+    added by the excess kurtosis (12) of a squared normal score. A low-rank signal also spreads
+    the line sums (its energy in row ``i`` is ``theta^2 n u_i^2``), so the top ``r`` singular
+    components (the outliers of the spectrum) are projected out first: the row sums are taken
+    after projecting each row off the top ``r`` right singular vectors, the column sums off the
+    left ones.
+    """
+    a2 = scores * scores
+    v = float(a2.var())
+    rows = a2.sum(axis=1)
+    cols = a2.sum(axis=0)
+    if r > 0:
+        u, w = top_singular_vectors(scores, r)
+        rows = rows - np.sum((scores @ w) ** 2, axis=1)
+        cols = cols - np.sum((u.T @ scores) ** 2, axis=0)
+    total = scores.size
+    return (_spread_pvalue(rows, scores.shape[1], total, v),
+            _spread_pvalue(cols, scores.shape[0], total, v))
+
+
+def scores_of(a: np.ndarray, rng=None) -> np.ndarray:
+    """Rank normal scores of ``a`` (see :func:`bbpfit.inference.rank_gaussianize`)."""
+    out = np.empty(a.size)
+    out[rank_order(a, rng)] = normal_scores(a.size)
+    return out.reshape(a.shape)
+
+
+def diagnose(W, *, rng=None) -> Diagnostics:
+    """Run the ``method="auto"`` checks on a weight matrix.
+
+    Parameters
+    ----------
+    W : array_like
+        Real matrix (rows, cols) or conv kernel (out, in, *k).
+    rng : None, int or numpy.random.Generator, optional
+        Breaks ties in the ranks (discrete entries).
+
+    Returns
+    -------
+    Diagnostics
+
+    References
+    ----------
+    R. B. D'Agostino, A. Belanger and R. B. D'Agostino Jr., "A suggestion for using powerful and
+    informative tests of normality", Amer. Statist. 44(4):316-321 (1990). doi:10.2307/2684359
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bbpfit.inference import diagnose
+    >>> rng = np.random.default_rng(0)
+    >>> d = diagnose(rng.standard_normal((300, 200)))
+    >>> d.gaussian, d.heterogeneous
+    (True, False)
+    >>> diagnose(rng.standard_t(3, (300, 200))).gaussian
+    False
+    """
+    from ..fit import fit_mp
+
+    a = as_real_array(W, "W", min_ndim=2)
+    a = a.reshape(a.shape[0], -1)
+    if a.shape[0] < a.shape[1]:
+        a = a.T
+    scores = scores_of(a, rng)
+    tails = entry_tails(a)
+    fit = fit_mp(a if tails[1] > DIAGNOSTIC_LEVEL and tails[3] > DIAGNOSTIC_LEVEL else scores)
+    spread = scale_heterogeneity(scores, min(fit.n_excluded, MAX_PROJECTED))
+    return make_diagnostics(tails, spread, fit_mp(a).ks)
+
+
+def make_diagnostics(tails, spread, ks) -> Diagnostics:
+    """Assemble :class:`Diagnostics` and its decisions from the raw check results."""
+    excess, p_kurt, t, p_max = tails
+    p_rows, p_cols = spread
+    p_het = min(1.0, 2.0 * min(p_rows, p_cols))
+    return Diagnostics(
+        entries_available=True, excess_kurtosis=excess, kurtosis_pvalue=p_kurt, max_abs_z=t,
+        max_pvalue=p_max, row_pvalue=p_rows, col_pvalue=p_cols, heterogeneity_pvalue=p_het,
+        bulk_ks=float(ks), gaussian=bool(p_kurt > DIAGNOSTIC_LEVEL and p_max > DIAGNOSTIC_LEVEL),
+        heterogeneous=bool(p_het < DIAGNOSTIC_LEVEL),
+        bulk_mp=bool(not ks > BULK_KS_MAX),
+    )

@@ -1,0 +1,147 @@
+"""Routes from a weight matrix to the matrix that is tested: as is, biwhitened, rank-Gaussianised.
+
+Owns the preprocessing of each ``spike_test`` method and the choices ``method="auto"`` makes
+from :mod:`bbpfit.inference.diagnostics`, with the path taken and the reason for every choice:
+
+1. all-zero rows and columns (dead units) are dropped: they carry no noise;
+2. row/column noise scales that differ (rank test with the outliers projected out, level 1e-3)
+   are equalised by biwhitening;
+3. entries whose tails are not Gaussian (kurtosis or largest-entry test, level 1e-3; after
+   biwhitening if it was done) are rank-Gaussianised, which makes the exact Gaussian null hold
+   for any exchangeable entry law;
+4. the step test is ``"tw"`` (exact finite-n null).
+
+With a Spectrum only (no entries), steps 1-3 are impossible; ``"auto"`` tests the spectrum with
+``"tw"`` and records that the Gaussian-entry assumption could not be checked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..fit import fit_mp_array
+from ..spectrum import eigenvalues
+from .biwhiten import biwhiten
+from .diagnostics import (
+    DIAGNOSTIC_LEVEL,
+    MAX_PROJECTED,
+    Diagnostics,
+    entry_tails,
+    make_diagnostics,
+    scale_heterogeneity,
+    scores_of,
+)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """The matrix to test (``n >= m`` orientation) with the path and the reasons.
+
+    ``eigenvalues`` is the tested matrix's spectrum when it was computed on the way (else None).
+    """
+
+    matrix: np.ndarray
+    path: tuple[str, ...]
+    reasons: tuple[str, ...]
+    diagnostics: Diagnostics | None
+    biwhitened: bool
+    eigenvalues: np.ndarray | None = None
+
+
+def _oriented(a):
+    return a.T if a.shape[0] < a.shape[1] else a
+
+
+def _outliers(lam, n) -> int:
+    """Eigenvalues above the fit layer's Tracy-Widom trimming edge (at most MAX_PROJECTED)."""
+    return min(int(fit_mp_array(lam, n).n_excluded), MAX_PROJECTED)
+
+
+def drop_zero_lines(a, path, reasons):
+    """Drop all-zero rows and columns, recording it."""
+    rows = np.any(a != 0, axis=1)
+    cols = np.any(a != 0, axis=0)
+    if rows.all() and cols.all():
+        return a
+    path.append("drop-zero-lines")
+    reasons.append(f"dropped {int((~rows).sum())} all-zero row(s) and {int((~cols).sum())} "
+                   "all-zero column(s) (dead units carry no noise)")
+    return _oriented(a[rows][:, cols])
+
+
+def prepare_rank(a, rng, raw) -> Prepared:
+    """``method="rank"``: rank-Gaussianise, then test."""
+    return Prepared(scores_of(a, rng), ("rank-gaussianize",),
+                    ("entries rank-Gaussianised (method='rank')",), None, False)
+
+
+def prepare_biwhiten(a, rng, raw) -> Prepared:
+    """``method="biwhiten"``: drop dead lines, biwhiten, then test."""
+    path, reasons = [], []
+    a = drop_zero_lines(a, path, reasons)
+    b = biwhiten(a)
+    path.append("biwhiten")
+    reasons.append(f"biwhitened (method='biwhiten'; Sinkhorn {b.n_iter} sweeps)")
+    return Prepared(_oriented(b.matrix), tuple(path), tuple(reasons), None, True)
+
+
+def _tails_text(tails) -> str:
+    excess, p_kurt, t, p_max = tails
+    return (f"excess kurtosis {excess:.3g} (p = {p_kurt:.2g}), largest |z| {t:.3g} "
+            f"(p = {p_max:.2g})")
+
+
+def _gaussian(tails) -> bool:
+    return tails[1] > DIAGNOSTIC_LEVEL and tails[3] > DIAGNOSTIC_LEVEL
+
+
+def prepare_auto(a, rng, raw) -> Prepared:
+    """``method="auto"``: the diagnostics decide (module docstring).
+
+    The scale test projects out the spectrum's outliers first (:func:`scale_heterogeneity`);
+    they are counted on the raw spectrum when the entries look Gaussian and on the
+    rank-Gaussianised one otherwise (raw heavy tails make outliers of single entries).
+    """
+    path, reasons = [], []
+    shape = a.shape
+    a = drop_zero_lines(a, path, reasons)
+    scores = scores_of(a, rng)
+    tails = entry_tails(a)
+    lam_scores = None
+    if _gaussian(tails):
+        lam_count = raw.eigenvalues if a.shape == shape else eigenvalues(a)
+    else:
+        lam_scores = lam_count = eigenvalues(scores, check_finite_values=False)
+    r = _outliers(lam_count, a.shape[0])
+    spread = scale_heterogeneity(scores, r)
+    p_het = min(1.0, 2.0 * min(spread))
+    kept = f" after projecting out {r} outlier component(s)" if r else ""
+    biwhitened = p_het < DIAGNOSTIC_LEVEL
+    if biwhitened:
+        bw = biwhiten(a)
+        a, scores, lam_scores = _oriented(bw.matrix), None, None
+        path.append("biwhiten")
+        reasons.append(f"row/column noise scales differ (rank test{kept}: p = {p_het:.2g} < "
+                       f"{DIAGNOSTIC_LEVEL:g}): biwhitened (Sinkhorn, {bw.n_iter} sweeps)")
+        tails = entry_tails(a)
+    else:
+        reasons.append(f"row/column noise scales are homogeneous (rank test{kept}: "
+                       f"p = {p_het:.2g})")
+    diag = make_diagnostics(tails, spread, np.nan)
+    what = "biwhitened entries" if biwhitened else "entries"
+    if diag.gaussian:
+        reasons.append(f"{what} look Gaussian: {_tails_text(tails)}; the exact Gaussian null "
+                       "applies")
+        return Prepared(a, tuple(path), tuple(reasons), diag, biwhitened)
+    path.append("rank-gaussianize")
+    reasons.append(f"{what} are not Gaussian: {_tails_text(tails)}; rank-Gaussianised so that "
+                   "the exact Gaussian null holds for any iid entry law")
+    if scores is None:
+        scores = scores_of(a, rng)
+    return Prepared(scores, tuple(path), tuple(reasons), diag, biwhitened, lam_scores)
+
+
+#: Preprocessing by method name: ``f(entries n x m, rng, raw Spectrum) -> Prepared``.
+PREPARE = {"auto": prepare_auto, "rank": prepare_rank, "biwhiten": prepare_biwhiten}

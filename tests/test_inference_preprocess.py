@@ -1,0 +1,113 @@
+"""Rank-Gaussianisation, biwhitening, diagnostics and spike strengths."""
+
+import numpy as np
+import pytest
+
+import bbpfit as bf
+from bbpfit.inference import (
+    biwhiten,
+    diagnose,
+    optshrink_strengths,
+    rank_gaussianize,
+    strength_interval,
+)
+from bbpfit.inference.rank_gauss import normal_scores
+from bbpfit.inference.strengths import bbp_strengths
+from bbpfit.laws.wishart import null_eigenvalues
+
+
+def test_rank_gaussianize_is_a_monotone_arrangement_of_normal_scores():
+    w = np.random.default_rng(0).standard_t(3, size=(50, 20))
+    g = rank_gaussianize(w)
+    np.testing.assert_array_equal(np.sort(g.ravel()), normal_scores(1000))
+    order = np.argsort(w.ravel())
+    assert np.all(np.diff(g.ravel()[order]) > 0)
+
+
+def test_rank_gaussianize_breaks_ties_at_random_and_reproducibly():
+    w = np.random.default_rng(1).choice([-1.0, 1.0], size=(40, 30))
+    a = rank_gaussianize(w, rng=5)
+    np.testing.assert_array_equal(a, rank_gaussianize(w, rng=5))
+    assert not np.array_equal(a, rank_gaussianize(w, rng=6))
+    assert a[w < 0].max() < a[w > 0].min()  # the two tied groups keep their order
+
+
+def test_rank_gaussianize_rejects_bad_input():
+    with pytest.raises(ValueError, match="`W`"):
+        rank_gaussianize(np.array([[1.0, np.nan]]))
+    with pytest.raises(TypeError, match="`W`"):
+        rank_gaussianize(np.ones((3, 3), dtype=complex))
+
+
+def test_biwhiten_equalises_rows_and_columns_and_finds_the_scales():
+    rng = np.random.default_rng(2)
+    r = np.exp(rng.normal(0, 0.5, 500))
+    c = np.exp(rng.normal(0, 0.5, 250))
+    w = r[:, None] * rng.standard_normal((500, 250)) * c[None, :]
+    b = biwhiten(w)
+    assert b.converged
+    np.testing.assert_allclose((b.matrix ** 2).sum(axis=1), 250, rtol=1e-6)
+    np.testing.assert_allclose((b.matrix ** 2).sum(axis=0), 500, rtol=1e-6)
+    prod = np.log(b.row_scale * r)
+    assert np.std(prod) < 0.1  # row_scale ~ const / r up to sampling noise (sd ~ 1/sqrt(250))
+    assert "Biwhitened(shape=(500, 250)" in repr(b)
+
+
+def test_biwhiten_rejects_zero_lines_and_bad_shapes():
+    w = np.random.default_rng(0).standard_normal((20, 10))
+    w[3] = 0
+    with pytest.raises(ValueError, match="all-zero row or column"):
+        biwhiten(w)
+    with pytest.raises(ValueError, match="`W`"):
+        biwhiten(np.ones(5))
+
+
+def test_diagnose_flags_tails_and_heterogeneity():
+    rng = np.random.default_rng(3)
+    g = diagnose(rng.standard_normal((400, 200)), rng=0)
+    assert g.gaussian and not g.heterogeneous and g.bulk_mp and g.entries_available
+    assert not diagnose(rng.standard_t(5, (400, 200))).gaussian
+    assert not diagnose(rng.choice([-1.0, 1.0], (400, 200)), rng=0).gaussian
+    het = np.exp(rng.normal(0, 0.3, (400, 1))) * rng.standard_normal((400, 200))
+    d = diagnose(het)
+    assert d.heterogeneous and d.row_pvalue < 1e-6 and d.col_pvalue > 1e-3
+    assert set(d.to_dict()) >= {"kurtosis_pvalue", "heterogeneity_pvalue", "bulk_ks"}
+
+
+def test_bbp_strengths_invert_the_forward_map_and_censor_at_the_threshold():
+    q, s2 = 0.25, 2.0
+    theta = np.array([3.0, 1.5, 0.9])
+    lam = bf.spike_eigenvalue(theta, q, sigma2=s2)
+    np.testing.assert_allclose(bbp_strengths(lam, 4000, 1000, s2), theta, rtol=1e-12)
+    edge = s2 * (1 + q ** 0.5) ** 2
+    np.testing.assert_allclose(bbp_strengths([0.5 * edge], 4000, 1000, s2), [q ** 0.25])
+    assert bbp_strengths([], 4000, 1000, s2).shape == (0,)
+
+
+@pytest.mark.parametrize("theta", [1.5, 3.0])
+def test_optshrink_recovers_the_strength_on_an_mp_bulk(theta):
+    # Brief section 4.4: the D-transform reproduces theta within ~0.02 on MP noise.
+    lam = null_eigenvalues(4000, 1000, theta=theta, rng=np.random.default_rng(4))
+    got = optshrink_strengths(lam, 4000, 1, 1.0)[0]
+    assert got == pytest.approx(theta, abs=0.05)
+
+
+def test_strength_interval_brackets_the_truth_and_is_reproducible():
+    y = bf.spike_eigenvalue(1.6, 0.5)
+    lo, hi = strength_interval(y, 1000, 500, n_draws=400, seed=1)
+    assert lo < 1.6 < hi and hi - lo < 0.3
+    assert strength_interval(y, 1000, 500, n_draws=400, seed=1) == (lo, hi)
+    edge = (1 + 0.5 ** 0.5) ** 2
+    lo0, hi0 = strength_interval(edge, 1000, 500, n_draws=400)
+    assert lo0 == 0.0 and 0.7 < hi0 < 1.3
+
+
+def test_kurtosis_pvalue_equals_scipy():
+    from scipy import stats
+
+    from bbpfit.inference.diagnostics import entry_tails
+
+    rng = np.random.default_rng(8)
+    for x in (rng.standard_normal(500), rng.standard_t(6, 5000), rng.uniform(size=(40, 30))):
+        assert entry_tails(x)[1] == pytest.approx(stats.kurtosistest(x.ravel()).pvalue,
+                                                  rel=1e-9, abs=1e-300)
