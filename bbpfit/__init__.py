@@ -25,6 +25,7 @@ from .recording import SpectrumRecorder
 from .sources import LayerSelection, iter_layers, list_layers, load_spectra, read_layers
 from .spectrum import Spectrum, eigenvalues, spectrum
 from .store import compact, open_spectra, to_netcdf
+from .zoo import analyze, analyze_zoo
 
 __all__ = [
     "BBPFitWarning",
@@ -40,6 +41,8 @@ __all__ = [
     "TracyWidom",
     "__version__",
     "adjust_pvalues",
+    "analyze",
+    "analyze_zoo",
     "bbp_threshold",
     "compact",
     "eigenvalues",

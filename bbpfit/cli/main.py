@@ -12,6 +12,9 @@ from .._version import __version__
 #: ``bbpfit --help`` stays fast and torch/dask load only for the commands that need them.
 COMMANDS = {
     "compact": ("compact", "compact"),
+    "check": ("check", "check"),
+    "zoo": ("zoo", "zoo"),
+    "demo": ("demo", "demo"),
 }
 
 
