@@ -25,6 +25,7 @@ from .recording import SpectrumRecorder
 from .sources import LayerSelection, iter_layers, list_layers, load_spectra, read_layers
 from .spectrum import Spectrum, eigenvalues, spectrum
 from .store import compact, open_spectra, to_netcdf
+from .transition import TransitionResult, transition_time
 from .zoo import analyze, analyze_zoo
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "SpikeTestResult",
     "SpectrumRecorder",
     "TracyWidom",
+    "TransitionResult",
     "__version__",
     "adjust_pvalues",
     "analyze",
@@ -62,4 +64,5 @@ __all__ = [
     "spike_tests",
     "to_netcdf",
     "tracy_widom",
+    "transition_time",
 ]

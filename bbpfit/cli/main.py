@@ -12,6 +12,7 @@ from .._version import __version__
 #: ``bbpfit --help`` stays fast and torch/dask load only for the commands that need them.
 COMMANDS = {
     "compact": ("compact", "compact"),
+    "transition": ("transition", "transition"),
     "check": ("check", "check"),
     "zoo": ("zoo", "zoo"),
     "demo": ("demo", "demo"),

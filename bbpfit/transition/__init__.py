@@ -1,0 +1,28 @@
+"""Transition layer: when did a spike detach from the bulk during training (BBP transition)?
+
+One concept per module: :mod:`.api` (``transition_time``), :mod:`.result`, :mod:`.diagnostics`
+(per-step Dataset), :mod:`.significance` (the test valid for the bulk at each step),
+:mod:`.edge` and :mod:`.edge_null` (soft-edge fit and its universal null), :mod:`.dtransform`
+(threshold and strengths of a non-MP bulk), :mod:`.growth` and :mod:`.tobit` (censored growth
+laws), :mod:`.hinge` (change point), :mod:`.levels` (spacing ratio, DBM fluctuation) and
+:mod:`.methods` (estimators by name). Imports inference, fit, laws; never torch or matplotlib.
+"""
+
+from .api import transition_time
+from .diagnostics import layer_diagnostics, step_diagnostics
+from .levels import GOE_SPACING_RATIO, POISSON_SPACING_RATIO, fluctuation, spacing_ratio
+from .methods import TRANSITION_METHODS
+from .result import SpikeTransition, TransitionResult
+
+__all__ = [
+    "GOE_SPACING_RATIO",
+    "POISSON_SPACING_RATIO",
+    "TRANSITION_METHODS",
+    "SpikeTransition",
+    "TransitionResult",
+    "fluctuation",
+    "layer_diagnostics",
+    "spacing_ratio",
+    "step_diagnostics",
+    "transition_time",
+]

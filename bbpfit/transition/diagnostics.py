@@ -1,0 +1,119 @@
+"""Per-step diagnostics of each layer: bulk fit, edge, tests, strengths and level statistics.
+
+Owns :func:`layer_diagnostics` (a numpy kernel over one layer's spectra, steps x m) and
+:func:`step_diagnostics`, its thin :func:`xarray.apply_ufunc` wrapper over a store. Per step:
+the Marchenko-Pastur fit (``sigma2``, ``mp_edge``), the soft edge of the bulk the layer actually
+has (``edge``, ``edge_scale``) and its BBP threshold ``theta_c`` (:mod:`.dtransform`), the
+spike count at ``alpha``, the spacing ratio and the DBM fluctuation (:mod:`.levels`). Per step
+and spike rank: the TW-scaled gap, the p-value of the test valid for that bulk
+(:mod:`.significance`), ``theta_hat`` and the ratio ``theta_hat / theta_c`` with its censoring
+point. Strengths come from the exact MP inverse while the bulk's edge is MP, from the empirical
+D-transform otherwise (with a finite-size correction of the threshold, ``1 + 0.13 m^(-1/3)``,
+calibrated on MP bulks from 100 to 2000 ranks where the raw estimate is 1-4% low).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..fit import fit_mp_array
+from ..laws import spike_strength
+from .dtransform import d_transform_strengths
+from .edge_null import AIRY_MEANS, EDGE_K
+from .levels import fluctuation, spacing_ratio
+from .significance import step_tests
+
+__all__ = ["MIN_M", "layer_diagnostics", "step_diagnostics"]
+
+#: Smallest layer (``m = min(rows, cols)``) analysed.
+MIN_M = 24
+#: Finite-size correction of the empirical threshold: ``theta_c * (1 + _FS m^(-1/3))``.
+_FS = 0.13
+
+_PER_STEP = ("sigma2", "mp_edge", "edge", "edge_scale", "theta_c", "n_spikes", "spacing_ratio",
+             "fluctuation")
+_PER_RANK = ("gap", "pvalue", "pvalue_seq", "mp_test", "theta_hat", "ratio", "ratio_crit")
+
+
+def _bbp_ratio(lam, n, m, s2):
+    """``theta-hat / theta_c`` by the MP inverse of ``lam / s2`` (arrays), the edge maps to 1."""
+    q = m / n
+    y = np.maximum(np.where(np.isfinite(lam), lam, 0.0) / s2, (1.0 + q**0.5) ** 2)
+    out = np.atleast_1d(spike_strength(y, q)) / q**0.25
+    return np.where(np.isfinite(lam), out, np.nan)
+
+
+def layer_diagnostics(lam, steps, n, *, max_spikes=3, alpha=0.05, crit_level=None,
+                      n_null=9999, cache=None) -> dict:
+    """Per-step diagnostics of one layer from its descending spectra ``lam`` (steps, m).
+
+    Returns a dict of numpy arrays: the per-step names of ``_PER_STEP`` with shape (steps,) and
+    the per-rank names of ``_PER_RANK`` with shape (steps, max_spikes). Rows with NaN
+    eigenvalues (a step the layer was not recorded at) are NaN throughout.
+    """
+    lam = np.asarray(lam, dtype=np.float64)
+    S, m = lam.shape
+    crit_level = alpha if crit_level is None else crit_level
+    kmax = max(1, min(max_spikes, m - EDGE_K - 4))
+    out = {k: np.full(S, np.nan) for k in _PER_STEP}
+    out.update({k: np.full((S, kmax), np.nan) for k in _PER_RANK})
+    good = np.all(np.isfinite(lam), axis=1) & (lam[:, 0] > 0)
+    out["spacing_ratio"] = spacing_ratio(lam)
+    out["fluctuation"][good] = fluctuation(lam[good], np.asarray(steps)[good])
+    if not good.any() or m < MIN_M:
+        return out
+    L = np.ascontiguousarray(lam[good])
+    fit = fit_mp_array(L, n)
+    out["sigma2"][good], out["mp_edge"][good] = fit.sigma2, fit.upper_edge
+    tests = step_tests(L, n, kmax=kmax, crit_level=crit_level, n_null=n_null, cache=cache)
+    n_sp = np.sum(np.cumprod(tests["pvalue_seq"] <= alpha, axis=1), axis=1).astype(np.int64)
+    crit = np.where(np.isfinite(tests["crit"]), tests["crit"], np.nan)
+    edge, scale, tc, th, tck, tcr = d_transform_strengths(L, float(n), n_sp, EDGE_K, AIRY_MEANS,
+                                                          np.ascontiguousarray(crit))
+    corr = 1.0 + _FS * m ** (-1.0 / 3.0)
+    ratio, ratio_c = th / (tck * corr), tcr / (tck * corr)
+    mp = tests["mp"]
+    s2 = tests["sigma2"]
+    for k in range(kmax):
+        rows = np.flatnonzero(mp[:, k] & (s2[:, k] > 0))
+        ratio[rows, k] = _bbp_ratio(L[rows, k], n, m, s2[rows, k])
+        ratio_c[rows, k] = _bbp_ratio(crit[rows, k], n, m, s2[rows, k])
+    sigma = np.sqrt(fit.sigma2)
+    theta_c = np.where(mp[:, 0], (m / n) ** 0.25, tc * corr / sigma)
+    out["edge"][good], out["edge_scale"][good], out["theta_c"][good] = edge, scale, theta_c
+    out["n_spikes"][good] = n_sp
+    out["gap"][good] = (L[:, :kmax] - edge[:, None]) / scale[:, None]
+    out["pvalue"][good], out["pvalue_seq"][good] = tests["pvalue"], tests["pvalue_seq"]
+    out["mp_test"][good] = mp
+    out["theta_hat"][good] = ratio * theta_c[:, None]
+    out["ratio"][good], out["ratio_crit"][good] = ratio, ratio_c
+    return out
+
+
+def step_diagnostics(eigenvalues, n, *, max_spikes=3, alpha=0.05, crit_level=None, cache=None):
+    """Per-step diagnostics of one layer as an :class:`xarray.Dataset` (dims ``step``, ``spike``).
+
+    ``eigenvalues`` is a DataArray (step, rank) of one layer (NaN beyond its m removed).
+    """
+    import xarray as xr
+
+    names = _PER_STEP + _PER_RANK
+    kmax = max(1, min(max_spikes, eigenvalues.sizes["rank"] - EDGE_K - 4))
+
+    def kernel(lam, steps):
+        d = layer_diagnostics(lam, steps, n, max_spikes=max_spikes, alpha=alpha,
+                              crit_level=crit_level, cache=cache)
+        return tuple(d[k] for k in names)
+
+    res = xr.apply_ufunc(
+        kernel, eigenvalues, eigenvalues["step"],
+        input_core_dims=[["step", "rank"], ["step"]],
+        output_core_dims=[["step"]] * len(_PER_STEP) + [["step", "spike"]] * len(_PER_RANK),
+        dask_gufunc_kwargs={"output_sizes": {"spike": kmax}},
+    )
+    ds = xr.Dataset(dict(zip(names, res, strict=True)))
+    ds = ds.assign_coords(spike=np.arange(ds.sizes.get("spike", kmax)))
+    for key in ("n_spikes",):
+        ds[key] = ds[key]
+    ds["mp_test"] = ds["mp_test"] == 1.0
+    return ds

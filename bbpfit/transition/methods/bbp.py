@@ -1,0 +1,46 @@
+"""``"bbp"``: the BBP crossing ``theta(t*) = theta_c`` from a censored growth-law fit.
+
+For a rank that ``"detect"`` finds, the ratio ``u(t) = theta-hat / theta_c`` (both from the bulk
+the layer has at step ``t``: MP inverse while its edge is MP, empirical D-transform otherwise) is
+*observed* at the steps where the spike is significant at ``crit_level`` and *censored* at the
+others, below the ratio the test would have needed there. A linear and an exponential law in
+``t`` are fitted by censored maximum likelihood and the better one is solved for ``u = 1``
+(:func:`bbpfit.transition.growth.fit_growth`); the interval is a parametric AR(1) bootstrap.
+The censored steps pull ``t*`` back from the detection, removing the lag of ``"detect"``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..growth import fit_growth
+from .base import Estimate, LayerData, not_detected, out_from_start
+from .detect import first_detection
+
+
+def bbp(layer: LayerData, rank: int) -> Estimate:
+    """The model-based crossing of ``rank`` (module docstring)."""
+    i = first_detection(layer, rank)
+    if i is None:
+        return not_detected(layer)
+    if i == 0:
+        return out_from_start(layer)
+    d = layer.diag
+    u, c = d["ratio"][:, rank], d["ratio_crit"][:, rank]
+    obs = (d["pvalue_seq"][:, rank] <= layer.crit_level) & np.isfinite(u)
+    c = np.where(np.isfinite(u), np.fmax(c, u), c)  # a censored row lies below its value
+    c = np.where(np.isfinite(c), c, np.nanmedian(c) if np.isfinite(c).any() else 1.2)
+    fit = fit_growth(layer.steps, u, c, obs, confidence_level=layer.confidence_level, n_boot=layer.n_boot,
+                     rng=layer.rng)
+    first = float(layer.steps[i])
+    if fit is None or not math.isfinite(fit.t_cross):
+        return Estimate(True, ci_low=float(layer.steps[0]), ci_high=first, first_detected=first,
+                        details={"note": "growth law not solvable; detection as upper bound"})
+    details = {"law": fit.law, "n_observed": fit.n_observed, "n_censored": fit.n_censored,
+               "rho": round(fit.rho, 3), "window": fit.window}
+    if fit.t_cross < layer.steps[0]:
+        details["note"] = "extrapolated before the first recorded step"
+    return Estimate(True, step=fit.t_cross, ci_low=fit.ci_low, ci_high=fit.ci_high,
+                    first_detected=first, details=details)
