@@ -8,7 +8,7 @@ units with threshold ``q**0.25``. ``import bbpfit`` never imports torch, dask or
 from . import simulate
 from ._version import __version__
 from ._warnings import BBPFitWarning, FitWarning, RecordingWarning
-from .fit import MPFit, fit_mp
+from .fit import MPFit, MPFitArrays, fit_mp, fit_mp_array
 from .inference import SpikeTestResult, adjust_pvalues, spike_test, spike_tests
 from .laws import (
     MarchenkoPastur,
@@ -33,6 +33,7 @@ __all__ = [
     "FitWarning",
     "LayerSelection",
     "MPFit",
+    "MPFitArrays",
     "MarchenkoPastur",
     "RecordingWarning",
     "Spectrum",
@@ -49,6 +50,7 @@ __all__ = [
     "compact",
     "eigenvalues",
     "fit_mp",
+    "fit_mp_array",
     "iter_layers",
     "list_layers",
     "load_spectra",

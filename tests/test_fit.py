@@ -7,6 +7,7 @@ import warnings
 
 import numpy as np
 import pytest
+from threadpoolctl import threadpool_limits
 
 import bbpfit as bf
 from bbpfit._warnings import FitWarning
@@ -22,6 +23,13 @@ METHODS = list(FIT_METHODS)
 def perfect(m, q, sigma2=1.0):
     """The MP(q, sigma2) quantiles at (i - 1/2) / m, descending: a spectrum with no noise."""
     return sigma2 * mp_ppf_kernel((np.arange(m) + 0.5) / m, q)[::-1].copy()
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_blas_thread():
+    # Small matrices: one BLAS thread is as fast and does not thrash on a loaded machine.
+    with threadpool_limits(1):
+        yield
 
 
 @pytest.fixture(scope="module")

@@ -7,12 +7,20 @@ median of 20 is within ~0.1% of the bias), so they fail when an estimator breaks
 
 import numpy as np
 import pytest
+from threadpoolctl import threadpool_limits
 
 from bbpfit.fit import FIT_METHODS, fit_mp, fit_mp_array
 
 N, M, REPS = 1000, 500, 20
 THETAS = np.array([3.0, 2.0, 1.5, 1.2, 1.0])
 STRONG = np.array([4.0, 3.5, 3.0, 2.5, 2.0])
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_blas_thread():
+    # Small matrices: one BLAS thread is as fast and does not thrash on a loaded machine.
+    with threadpool_limits(1):
+        yield
 
 
 def spectra(noise, thetas, seed):
