@@ -7,6 +7,7 @@ import math
 import re
 
 import click
+import numpy as np
 
 _COLUMNS = ("layer", "rank", "detected", "step", "ci_low", "ci_high", "method")
 
@@ -58,7 +59,10 @@ def _plot(spectra, res, folder) -> list[str]:
     written = []
     for name in res.layers:
         lead = res[name, 0]
-        edge = res.diagnostics["edge"].sel(layer=name).values
+        diag = res.diagnostics.sel(layer=name)
+        # the MP edge where the bulk is Marchenko-Pastur, the soft-edge fit where it is deformed
+        edge = np.where(diag["mp_test"].isel(spike=0).values, diag["mp_edge"].values,
+                        diag["edge"].values)
         ok = lead.detected and math.isfinite(lead.step)
         title = (f"{name}: transition at step {lead.step:.0f} "
                  f"[{lead.ci_low:.0f}, {lead.ci_high:.0f}] ({res.method})" if ok else

@@ -217,8 +217,9 @@ def transition_time(spectra, *, layer=None, alpha=0.05, method="bbp", confidence
             est = estimator(data, k)
             if k > 0 and not est.detected:
                 break
-            rows.append(SpikeTransition(name, k, est.detected, est.step, est.ci_low,
-                                        est.ci_high, method, est.first_detected, est.details))
+            rows.append(SpikeTransition(name, k, bool(est.detected), float(est.step),
+                                        float(est.ci_low), float(est.ci_high), method,
+                                        float(est.first_detected), est.details))
             if not est.detected:
                 break
     if not rows:

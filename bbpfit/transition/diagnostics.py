@@ -47,9 +47,40 @@ def layer_diagnostics(lam, steps, n, *, max_spikes=3, alpha=0.05, crit_level=Non
                       n_null=9999, cache=None) -> dict:
     """Per-step diagnostics of one layer from its descending spectra ``lam`` (steps, m).
 
-    Returns a dict of numpy arrays: the per-step names of ``_PER_STEP`` with shape (steps,) and
-    the per-rank names of ``_PER_RANK`` with shape (steps, max_spikes). Rows with NaN
-    eigenvalues (a step the layer was not recorded at) are NaN throughout.
+    Parameters
+    ----------
+    lam : array_like, shape (steps, m)
+        Descending eigenvalues ``s**2 / n`` per recorded step.
+    steps : array_like, shape (steps,)
+        The recorded steps (increasing).
+    n : int
+        The long side of the matrix.
+    max_spikes : int, default 3
+        Ranks examined (at most ``m - 20``).
+    alpha : float, default 0.05
+        Per-step level of the spike count (and of the censoring point by default).
+    crit_level : float, optional
+        Level at which the censoring point ``ratio_crit`` is computed.
+    n_null, cache
+        Draws and cache of the exact MP null (:func:`bbpfit.inference.null_distribution`).
+
+    Returns
+    -------
+    dict
+        Numpy arrays: per step (steps,) ``sigma2, mp_edge, edge, edge_scale, theta_c, n_spikes,
+        spacing_ratio, fluctuation``; per step and rank (steps, max_spikes) ``gap, pvalue,
+        pvalue_seq, mp_test, theta_hat, ratio, ratio_crit``. Rows with NaN eigenvalues (a step
+        the layer was not recorded at) are NaN throughout.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bbpfit.simulate import spike_trajectory
+    >>> from bbpfit.transition import layer_diagnostics
+    >>> tr = spike_trajectory(400, 200, 30, lambda t: 0.1 * t, rng=np.random.default_rng(0))
+    >>> d = layer_diagnostics(tr.eigenvalues, tr.steps, 400)
+    >>> bool(d["pvalue"][-1, 0] < 1e-6), bool(d["pvalue"][0, 0] > 0.01), d["ratio"].shape
+    (True, True, (30, 3))
     """
     lam = np.asarray(lam, dtype=np.float64)
     S, m = lam.shape
@@ -93,7 +124,19 @@ def layer_diagnostics(lam, steps, n, *, max_spikes=3, alpha=0.05, crit_level=Non
 def step_diagnostics(eigenvalues, n, *, max_spikes=3, alpha=0.05, crit_level=None, cache=None):
     """Per-step diagnostics of one layer as an :class:`xarray.Dataset` (dims ``step``, ``spike``).
 
-    ``eigenvalues`` is a DataArray (step, rank) of one layer (NaN beyond its m removed).
+    Parameters
+    ----------
+    eigenvalues : xarray.DataArray
+        One layer's spectra ``(step, rank)``, descending, the ranks beyond its ``m`` removed.
+    n : int
+        The long side of the matrix.
+    max_spikes, alpha, crit_level, cache
+        As in :func:`layer_diagnostics` (``cache``: the MP test's null cache).
+
+    Returns
+    -------
+    xarray.Dataset
+        The variables of :func:`layer_diagnostics`, each with a ``long_name``.
     """
     import xarray as xr
 
@@ -113,7 +156,17 @@ def step_diagnostics(eigenvalues, n, *, max_spikes=3, alpha=0.05, crit_level=Non
     )
     ds = xr.Dataset(dict(zip(names, res, strict=True)))
     ds = ds.assign_coords(spike=np.arange(ds.sizes.get("spike", kmax)))
-    for key in ("n_spikes",):
-        ds[key] = ds[key]
     ds["mp_test"] = ds["mp_test"] == 1.0
+    attrs = {"sigma2": "MP noise variance (Kritchman-Nadler)", "mp_edge": "MP upper edge",
+             "edge": "soft-edge fit of the bulk (TW centring)", "edge_scale": "one TW unit",
+             "theta_c": "BBP threshold of the bulk, noise units",
+             "n_spikes": "ranks significant at alpha (fixed sequence)",
+             "spacing_ratio": "mean spacing ratio <r> of the central bulk",
+             "fluctuation": "step-to-step variance of the central bulk per optimizer step",
+             "gap": "(lambda_k - edge) / edge_scale", "pvalue": "rank k as the top of its bulk",
+             "pvalue_seq": "max of pvalue over ranks <= k", "mp_test": "exact MP test used",
+             "theta_hat": "strength, noise units", "ratio": "theta_hat / theta_c",
+             "ratio_crit": "ratio the test would call significant (censoring point)"}
+    for key, text in attrs.items():
+        ds[key].attrs["long_name"] = text
     return ds

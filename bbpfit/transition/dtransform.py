@@ -16,6 +16,16 @@ model (:mod:`bbpfit.transition.edge`): the ``N`` eigenvalues above ``b - U`` wit
 ``[b - U, b]``, whose contribution is closed-form. Away from the edge this agrees with
 :func:`bbpfit.inference.optshrink_strengths` (the raw empirical transform); at the edge it is
 finite and stable. For Marchenko-Pastur noise ``theta_c`` is ``sigma (m / n)^(1/4)``.
+
+References
+----------
+F. Benaych-Georges and R. R. Nadakuditi, "The singular values and vectors of low rank
+perturbations of large rectangular random matrices", J. Multivariate Anal. 111:120-135 (2012).
+doi:10.1016/j.jmva.2012.04.019
+
+R. R. Nadakuditi, "OptShrink: an algorithm for improved low-rank signal matrix denoising by
+optimal, data-driven singular value shrinkage", IEEE Trans. Inf. Theory 60(5):3002-3018 (2014).
+doi:10.1109/TIT.2014.2311661
 """
 
 from __future__ import annotations

@@ -13,6 +13,14 @@ The edge statistic of rank ``k`` is ``T_k = (lambda_k - b) / s`` with the fit ma
 bulk. It is free of location and scale, so its null law is the same for every soft-edged bulk at
 every size (checked by simulation from 100 x 50 up) and is tabulated once
 (:mod:`bbpfit.transition.edge_null`).
+
+References
+----------
+I. M. Johnstone, "On the distribution of the largest eigenvalue in principal components
+analysis", Ann. Statist. 29(2):295-327 (2001). doi:10.1214/aos/1009210544
+
+L. Erdos, H.-T. Yau and J. Yin, "Rigidity of eigenvalues of generalized Wigner matrices", Adv.
+Math. 229(3):1435-1515 (2012), edge universality. doi:10.1016/j.aim.2011.12.010
 """
 
 from __future__ import annotations

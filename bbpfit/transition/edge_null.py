@@ -12,6 +12,11 @@ size: simulated sizes at 5%, 1%, 0.1% are within Monte Carlo error of nominal fr
 768 x 768 (``tests/test_transition_edge.py``). Beyond the simulated range (p < 1e-3) the
 survival function is extended by its fitted power-law tail ``P(T > t) ~ t^-2.06`` (the heavy
 tail of a ratio whose denominator, the fitted local scale, can be small).
+
+References
+----------
+I. Dumitriu and A. Edelman, "Matrix models for beta ensembles", J. Math. Phys.
+43(11):5830-5847 (2002). doi:10.1063/1.1507823
 """
 
 from __future__ import annotations

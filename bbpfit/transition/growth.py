@@ -234,14 +234,16 @@ def _window(t, u, obs):
     return int(end)
 
 
-def fit_growth(t, u, c, obs, *, confidence_level=0.9, n_boot=400, laws=GROWTH_LAWS,
+def fit_growth(t, u, c, obs, *, kappa_min=0.0, confidence_level=0.9, n_boot=400, laws=GROWTH_LAWS,
                rng=None):
     """Censored fit of ``u(t)`` by each growth law, the crossing ``g(t*) = 1`` and its interval.
 
     Parameters
     ----------
     t : (N,) float, increasing steps; u : (N,) ratios (used where ``obs``); c : (N,) censoring
-    points > 0 (used where not ``obs``); obs : (N,) bool; confidence_level, n_boot, laws, rng.
+    points > 0 (used where not ``obs``); obs : (N,) bool; kappa_min : float, a floor of the noise scale used
+    by the bootstrap (the known spread of ``u-hat``: a residual scale fitted to persistent,
+    slowly varying errors is too small); confidence_level, n_boot, laws, rng.
 
     Returns
     -------
@@ -276,7 +278,7 @@ def fit_growth(t, u, c, obs, *, confidence_level=0.9, n_boot=400, laws=GROWTH_LA
     innov = math.sqrt(1.0 - rho * rho)
     lin = fit["X"] @ fit["beta"]
     cut = np.log(c) if law == "exponential" else c
-    scale = fit["kappa"] * fit["s"]
+    scale = max(fit["kappa"], kappa_min) * fit["s"]
     for b in range(n_boot):  # the law is kept; its parameters (and rate) are refitted
         e = rng.standard_normal(t.size)
         for i in range(1, t.size):

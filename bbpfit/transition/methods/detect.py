@@ -9,6 +9,11 @@ later record. Under "this spike never exists" a detection needs some record with
 at full ``alpha`` per step would grow with the number of looks. The reported interval brackets
 the detection between the previous record and this one. Detection lags the crossing: the spike
 must stand a few Tracy-Widom units clear of the edge (statistics brief, section 8, step 5).
+
+References
+----------
+K. K. G. Lan and D. L. DeMets, "Discrete sequential boundaries for clinical trials", Biometrika
+70(3):659-663 (1983), alpha spending over repeated looks. doi:10.1093/biomet/70.3.659
 """
 
 from __future__ import annotations
