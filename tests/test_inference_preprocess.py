@@ -111,3 +111,39 @@ def test_kurtosis_pvalue_equals_scipy():
     for x in (rng.standard_normal(500), rng.standard_t(6, 5000), rng.uniform(size=(40, 30))):
         assert entry_tails(x)[1] == pytest.approx(stats.kurtosistest(x.ravel()).pvalue,
                                                   rel=1e-9, abs=1e-300)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_auto_does_not_read_a_strong_signal_as_heavy_tails(seed):
+    # Regression: thetas (30, 20, 12) widen the entry law of a Gaussian matrix (excess kurtosis
+    # about 3); the tail checks used to send it to the rank path, whose harmonics gave 4-5 spikes.
+    w = bf.simulate.spiked_matrix(400, 200, thetas=(30, 20, 12), rng=seed)
+    res = bf.spike_test(w, rng=seed)
+    assert res.n_spikes == 3
+    assert res.path == ("tw",)
+    assert diagnose(w).gaussian
+    assert any("delocalised outlier" in r for r in res.reasons)
+
+
+@pytest.mark.parametrize("noise", ["rademacher", "uniform"])
+def test_rank_path_count_is_confirmed_on_the_untransformed_spectrum(noise):
+    # Strong rank-3 signal in light-tailed noise: the rank scores alone count harmonics of the
+    # signal (4-5 spikes on these seeds); the confirmed count is the true 3 and never exceeds the
+    # rank-score count.
+    counts = []
+    for seed in range(4):
+        w = bf.simulate.spiked_matrix(400, 200, thetas=(30, 20, 12), noise=noise, rng=seed)
+        res = bf.spike_test(w, method="rank", rng=seed)
+        assert res.path == ("rank-gaussianize", "tw")
+        assert any("untransformed spectrum" in r for r in res.reasons)
+        counts.append(res.n_spikes)
+    assert counts == [3, 3, 3, 3]
+
+
+def test_rank_path_keeps_heavy_tail_size_with_the_confirmation():
+    # Pure Student-t 3 noise: the untransformed spectrum alone would flag single entries; the
+    # rule takes the smaller count, so nothing is flagged where the rank test flags nothing.
+    rng = np.random.default_rng(3)
+    flagged = sum(bf.spike_test(rng.standard_t(3, (300, 150)), rng=rng).n_spikes > 0
+                  for _ in range(20))
+    assert flagged <= 3  # binomial(20, 0.05): P(>= 4) = 0.016

@@ -4,7 +4,9 @@ Owns the checks that decide whether the exact Gaussian null applies to a weight 
 
 * **entry tails** -- D'Agostino's kurtosis test and the largest standardised entry against the
   maximum of ``N`` Gaussians (``P(max |z| >= t) = 1 - (1 - 2 Phi(-t))^N``); light tails
-  (Rademacher, uniform) and heavy tails (Student-t, sparse) both fail it at large ``N``;
+  (Rademacher, uniform) and heavy tails (Student-t, sparse) both fail it at large ``N``. Run on
+  the matrix less its delocalised outlier components (:func:`signal_residual`): a strong
+  low-rank signal widens the entry law too, and must not send Gaussian noise to the rank path;
 * **scale heterogeneity** -- a rank test: the row (column) sums of squared normal scores of the
   entries' ranks are, under exchangeable entries, sums drawn without replacement from a fixed
   population, so their spread has a known mean and variance; the statistic
@@ -23,6 +25,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 from scipy import stats
+from scipy.linalg import eigh
 from scipy.sparse.linalg import svds
 from scipy.special import ndtr
 
@@ -112,6 +115,33 @@ def entry_tails(a: np.ndarray) -> tuple[float, float, float, float]:
     return b2 - 3.0, kurtosis_pvalue(b2, flat.size), t, p_max
 
 
+def _delocalized(x: np.ndarray) -> np.ndarray:
+    """Which unit columns of ``x`` are spread out (``sum x^4 < 6 / len``; Haar vectors: ``3 / len``).
+
+    An outlier made by a low-rank signal has delocalised singular vectors; one made by a single
+    huge entry (heavy tails) has vectors concentrated on that entry's row and column.
+    """
+    return np.sum(x**4, axis=0) < 6.0 / x.shape[0]
+
+
+def signal_residual(a: np.ndarray, r: int) -> tuple[np.ndarray, int]:
+    """``a`` less its top-``r`` singular components that are delocalised (low-rank signal).
+
+    Returns the residual and the number of components removed. Entry-tail checks run on it, so a
+    strong low-rank signal, whose entries ``theta sqrt(n) u_i v_j`` widen the entry law, is not
+    mistaken for heavy-tailed noise; outliers made by single large entries (localised vectors)
+    stay, so heavy tails are still seen.
+    """
+    if r <= 0:
+        return a, 0
+    u, w = top_singular_vectors(a, r)
+    keep = _delocalized(u) & _delocalized(w)
+    if not keep.any():
+        return a, 0
+    w = w[:, keep]
+    return a - (a @ w) @ w.T, int(keep.sum())
+
+
 def _spread_pvalue(line_sums: np.ndarray, items: int, total: int, v: float) -> float:
     """Rank-test p-value of equal line scales from the lines' sums of squared scores."""
     lines = line_sums.shape[0]
@@ -123,11 +153,28 @@ def _spread_pvalue(line_sums: np.ndarray, items: int, total: int, v: float) -> f
     return float(stats.chi2.sf(q / c, mean / c))
 
 
+#: Largest smaller side for which top singular vectors come from the Gram matrix (faster than
+#: ARPACK there: 14 ms against 37 ms for 10 vectors of a 1536 x 384 matrix).
+GRAM_MAX = 4096
+
+
 def top_singular_vectors(a: np.ndarray, r: int) -> tuple[np.ndarray, np.ndarray]:
-    """Left and right singular vectors of the ``r`` largest singular values (deterministic)."""
-    if min(a.shape) <= 60 or 3 * r >= min(a.shape):
+    """Left and right singular vectors of the ``r`` largest singular values (deterministic).
+
+    ``a`` is ``n x m`` with ``n >= m``. Up to ``m =`` :data:`GRAM_MAX` from the top eigenvectors
+    of ``a^T a`` (``u = a v / s``; the outliers these are used for are well separated), beyond it
+    from ARPACK.
+    """
+    m = a.shape[1]
+    if min(a.shape) <= 60 or 3 * r >= m:
         u, _, vt = np.linalg.svd(a, full_matrices=False)
         return u[:, :r], vt[:r].T
+    if m <= GRAM_MAX and a.shape[0] >= m:
+        lam, v = eigh(a.T @ a, subset_by_index=[m - r, m - 1])
+        v = v[:, ::-1]
+        u = a @ v
+        u /= np.maximum(np.sqrt(np.maximum(lam[::-1], 0.0)), np.finfo(float).tiny)
+        return u, v
     u, _, vt = svds(a, k=r, rng=np.random.default_rng(0))
     return u, vt.T
 
@@ -202,10 +249,11 @@ def diagnose(W, *, rng=None) -> Diagnostics:
     if a.shape[0] < a.shape[1]:
         a = a.T
     scores = scores_of(a, rng)
-    tails = entry_tails(a)
-    fit = fit_mp(a if tails[1] > DIAGNOSTIC_LEVEL and tails[3] > DIAGNOSTIC_LEVEL else scores)
+    raw_fit = fit_mp(a)
+    tails = entry_tails(signal_residual(a, min(raw_fit.n_excluded, MAX_PROJECTED))[0])
+    fit = raw_fit if tails[1] > DIAGNOSTIC_LEVEL and tails[3] > DIAGNOSTIC_LEVEL else fit_mp(scores)
     spread = scale_heterogeneity(scores, min(fit.n_excluded, MAX_PROJECTED))
-    return make_diagnostics(tails, spread, fit_mp(a).ks)
+    return make_diagnostics(tails, spread, raw_fit.ks)
 
 
 def make_diagnostics(tails, spread, ks) -> Diagnostics:

@@ -32,6 +32,7 @@ from .diagnostics import (
     make_diagnostics,
     scale_heterogeneity,
     scores_of,
+    signal_residual,
 )
 
 
@@ -39,7 +40,9 @@ from .diagnostics import (
 class Prepared:
     """The matrix to test (``n >= m`` orientation) with the path and the reasons.
 
-    ``eigenvalues`` is the tested matrix's spectrum when it was computed on the way (else None).
+    ``eigenvalues`` is the tested matrix's spectrum when it was computed on the way (else None);
+    ``entries`` the matrix before rank-Gaussianisation on the rank paths (else None), from which
+    :func:`bbpfit.inference.rerank.run_reranked` removes detected directions before re-ranking.
     """
 
     matrix: np.ndarray
@@ -48,6 +51,7 @@ class Prepared:
     diagnostics: Diagnostics | None
     biwhitened: bool
     eigenvalues: np.ndarray | None = None
+    entries: np.ndarray | None = None
 
 
 def _oriented(a):
@@ -74,7 +78,7 @@ def drop_zero_lines(a, path, reasons):
 def prepare_rank(a, rng, raw) -> Prepared:
     """``method="rank"``: rank-Gaussianise, then test."""
     return Prepared(scores_of(a, rng), ("rank-gaussianize",),
-                    ("entries rank-Gaussianised (method='rank')",), None, False)
+                    ("entries rank-Gaussianised (method='rank')",), None, False, entries=a)
 
 
 def prepare_biwhiten(a, rng, raw) -> Prepared:
@@ -100,21 +104,27 @@ def _gaussian(tails) -> bool:
 def prepare_auto(a, rng, raw) -> Prepared:
     """``method="auto"``: the diagnostics decide (module docstring).
 
-    The scale test projects out the spectrum's outliers first (:func:`scale_heterogeneity`);
-    they are counted on the raw spectrum when the entries look Gaussian and on the
-    rank-Gaussianised one otherwise (raw heavy tails make outliers of single entries).
+    The tail checks run on the matrix less its delocalised outlier components
+    (:func:`signal_residual`), so a strong signal does not read as heavy tails. The scale test
+    projects out the spectrum's outliers first (:func:`scale_heterogeneity`); they are counted on
+    the raw spectrum when the entries look Gaussian and on the rank-Gaussianised one otherwise
+    (raw heavy tails make outliers of single entries).
     """
     path, reasons = [], []
     shape = a.shape
     a = drop_zero_lines(a, path, reasons)
     scores = scores_of(a, rng)
-    tails = entry_tails(a)
+    lam_raw = raw.eigenvalues if a.shape == shape else eigenvalues(a)
+    r = _outliers(lam_raw, a.shape[0])
+    residual, removed = signal_residual(a, r)
+    tails = entry_tails(residual)
     lam_scores = None
-    if _gaussian(tails):
-        lam_count = raw.eigenvalues if a.shape == shape else eigenvalues(a)
-    else:
-        lam_scores = lam_count = eigenvalues(scores, check_finite_values=False)
-    r = _outliers(lam_count, a.shape[0])
+    if removed:
+        reasons.append(f"entry tails checked after removing {removed} delocalised outlier "
+                       "component(s) (a low-rank signal, not the noise law)")
+    if not _gaussian(tails):
+        lam_scores = eigenvalues(scores, check_finite_values=False)
+        r = _outliers(lam_scores, a.shape[0])
     spread = scale_heterogeneity(scores, r)
     p_het = min(1.0, 2.0 * min(spread))
     kept = f" after projecting out {r} outlier component(s)" if r else ""
@@ -125,7 +135,7 @@ def prepare_auto(a, rng, raw) -> Prepared:
         path.append("biwhiten")
         reasons.append(f"row/column noise scales differ (rank test{kept}: p = {p_het:.2g} < "
                        f"{DIAGNOSTIC_LEVEL:g}): biwhitened (Sinkhorn, {bw.n_iter} sweeps)")
-        tails = entry_tails(a)
+        tails = entry_tails(signal_residual(a, r)[0])
     else:
         reasons.append(f"row/column noise scales are homogeneous (rank test{kept}: "
                        f"p = {p_het:.2g})")
@@ -140,7 +150,7 @@ def prepare_auto(a, rng, raw) -> Prepared:
                    "the exact Gaussian null holds for any iid entry law")
     if scores is None:
         scores = scores_of(a, rng)
-    return Prepared(scores, tuple(path), tuple(reasons), diag, biwhitened, lam_scores)
+    return Prepared(scores, tuple(path), tuple(reasons), diag, biwhitened, lam_scores, a)
 
 
 #: Preprocessing by method name: ``f(entries n x m, rng, raw Spectrum) -> Prepared``.

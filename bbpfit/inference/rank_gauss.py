@@ -27,9 +27,16 @@ def rank_order(a: np.ndarray, rng=None) -> np.ndarray:
     flat = a.ravel()
     order = np.argsort(flat)
     srt = flat[order]
-    if np.any(srt[1:] == srt[:-1]):
+    eq = srt[1:] == srt[:-1]
+    if eq.any():
+        # Shuffle within each run of equal values only: sorting the tied positions by (value,
+        # random key) keeps every run in place and permutes it uniformly at random.
+        tied = np.zeros(flat.size, dtype=bool)
+        tied[1:] |= eq
+        tied[:-1] |= eq
+        pos = np.flatnonzero(tied)
         rng = np.random.default_rng(rng)
-        order = np.lexsort((rng.random(flat.size), flat))
+        order[pos] = order[pos][np.lexsort((rng.random(pos.size), srt[pos]))]
     return order
 
 

@@ -46,9 +46,17 @@ def _statistic(lam, n, k, sigma2):
     return float(lam[k]) / sigma2, sigma2
 
 
+def sorted_quantile(null_sorted: np.ndarray, q: float) -> float:
+    """``np.quantile(null_sorted, q)`` (linear method) of an ascending array, by indexing."""
+    pos = q * (null_sorted.shape[0] - 1)
+    lo = int(pos)
+    hi = min(lo + 1, null_sorted.shape[0] - 1)
+    return float(null_sorted[lo] + (pos - lo) * (null_sorted[hi] - null_sorted[lo]))
+
+
 def tw_tail_pvalue(null_sorted: np.ndarray, t: float) -> float:
     """TW1 tail p-value with location and scale fitted to a simulated null (median, 99% point)."""
-    q50, q99 = np.quantile(null_sorted, [0.5, 0.99])
+    q50, q99 = sorted_quantile(null_sorted, 0.5), sorted_quantile(null_sorted, 0.99)
     scale = (q99 - q50) / (_TW_Q99 - _TW_MEDIAN)
     return float(_TW1.sf((t - q50) / scale + _TW_MEDIAN))
 
