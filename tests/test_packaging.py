@@ -5,6 +5,9 @@ import sys
 import tomllib
 from pathlib import Path
 
+import numpy as np
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -35,3 +38,13 @@ def test_cli_version():
     import bbpfit
 
     assert bbpfit.__version__ in out.stdout
+
+
+def test_a_missing_data_table_names_the_script_that_rebuilds_it(monkeypatch, tmp_path):
+    from bbpfit import _data
+
+    monkeypatch.setattr(_data, "_SOURCE_DATA", tmp_path)
+    with pytest.raises(FileNotFoundError, match="scripts/make_it.py"):
+        _data.load_npz.__wrapped__("no_such_table.npz", "test", "scripts/make_it.py")
+    np.savez(tmp_path / "only_here.npz", a=np.arange(3))
+    assert _data.load_npz.__wrapped__("only_here.npz", "test", "s")["a"].tolist() == [0, 1, 2]

@@ -21,19 +21,18 @@ KN_MAX_ITER = 200
 
 
 @njit(cache=True)
-def kn_sigma2(lam: np.ndarray, n_eff: float, k: int) -> float:
-    """KN estimate of ``sigma2`` from a descending spectrum assuming ``k`` outliers.
+def kn_sigma2_sums(top: np.ndarray, tail: float, m: int, n_eff: float) -> float:
+    """KN estimate of ``sigma2`` from the ``k = len(top)`` outliers and the sum of the others.
 
-    Starts from ``sum_{j>k} lam_j / ((m - k)(1 - k/n))`` and iterates: for each outlier solve
+    Starts from ``tail / ((m - k)(1 - k/n))`` and iterates: for each outlier solve
     ``rho^2 - rho (lam_j + s - s (m - k)/n) + lam_j s = 0`` (larger root), then
-    ``s <- [sum_{j>k} lam_j + sum_{j<=k} (lam_j - rho_j)] / (m - k)``. ``lam_j - rho_j`` is the
-    noise energy the j-th outlier took from the bulk. A negative discriminant (an eigenvalue at
-    the bulk edge) is clamped to zero rather than stopping the iteration.
+    ``s <- [tail + sum_{j<=k} (lam_j - rho_j)] / (m - k)``. ``lam_j - rho_j`` is the noise
+    energy the j-th outlier took from the bulk. A negative discriminant (an eigenvalue at the
+    bulk edge) is clamped to zero rather than stopping the iteration. Needs only the top
+    eigenvalues and the trace, so it also serves null draws that know nothing else
+    (:mod:`bbpfit.inference.statistics`).
     """
-    m = lam.shape[0]
-    tail = 0.0
-    for j in range(k, m):
-        tail += lam[j]
+    k = top.shape[0]
     s = tail / ((m - k) * (1.0 - k / n_eff))
     if k == 0:
         return s
@@ -41,15 +40,27 @@ def kn_sigma2(lam: np.ndarray, n_eff: float, k: int) -> float:
     for _ in range(KN_MAX_ITER):
         corr = 0.0
         for j in range(k):
-            t = lam[j] + s - s * shrink
-            disc = max(t * t - 4.0 * lam[j] * s, 0.0)
-            corr += lam[j] - 0.5 * (t + math.sqrt(disc))
+            t = top[j] + s - s * shrink
+            disc = max(t * t - 4.0 * top[j] * s, 0.0)
+            corr += top[j] - 0.5 * (t + math.sqrt(disc))
         new = (tail + corr) / (m - k)
         done = abs(new - s) <= KN_TOL * s
         s = new
         if done:
             break
     return s
+
+
+@njit(cache=True)
+def kn_sigma2(lam: np.ndarray, n_eff: float, k: int) -> float:
+    """KN estimate of ``sigma2`` from a descending spectrum assuming ``k`` outliers.
+
+    :func:`kn_sigma2_sums` with ``tail = sum_{j>k} lam_j`` (KN 2009, their ``KN_noiseEst``).
+    """
+    tail = 0.0
+    for j in range(k, lam.shape[0]):
+        tail += lam[j]
+    return kn_sigma2_sums(lam[:k], tail, lam.shape[0], n_eff)
 
 
 @njit(cache=True)

@@ -14,41 +14,11 @@ alone, both drawn exactly by :func:`bbpfit.laws.wishart.top_eigenvalues`.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from numba import njit
 
-from ..fit.kritchman_nadler import KN_MAX_ITER, KN_TOL, kn_sigma2
+from ..fit.kritchman_nadler import kn_sigma2, kn_sigma2_sums
 from ..fit.outliers import tw_edge
-
-
-@njit(cache=True)
-def kn_sigma2_sums(top: np.ndarray, tail: float, m: int, n_eff: float) -> float:
-    """KN noise estimate from the ``k = len(top)`` signal eigenvalues and the sum of the others.
-
-    The same fixed point as :func:`bbpfit.fit.kritchman_nadler.kn_sigma2` (which needs the whole
-    spectrum): start from ``tail / ((m - k)(1 - k / n))``, then for each signal solve
-    ``rho^2 - rho (l_j + s - s (m - k) / n) + l_j s = 0`` (larger root, discriminant clamped at
-    0) and update ``s = (tail + sum_j (l_j - rho_j)) / (m - k)``.
-    """
-    k = top.shape[0]
-    s = tail / ((m - k) * (1.0 - k / n_eff))
-    if k == 0:
-        return s
-    shrink = (m - k) / n_eff
-    for _ in range(KN_MAX_ITER):
-        corr = 0.0
-        for j in range(k):
-            t = top[j] + s - s * shrink
-            disc = max(t * t - 4.0 * top[j] * s, 0.0)
-            corr += top[j] - 0.5 * (t + math.sqrt(disc))
-        new = (tail + corr) / (m - k)
-        done = abs(new - s) <= KN_TOL * s
-        s = new
-        if done:
-            break
-    return s
 
 
 @njit(cache=True)

@@ -51,14 +51,13 @@ further left. The right-tail series is exact up to relative terms of order ``sf`
 from __future__ import annotations
 
 import functools
-import importlib.resources
 import math
 from fractions import Fraction
-from pathlib import Path
 
 import numpy as np
 from scipy.special import airy
 
+from .._data import load_npz
 from .._validation import check_real_dtype
 from ._tw_kernels import (
     CDF,
@@ -201,24 +200,9 @@ def right_series(beta: int, k_max: int = RIGHT_TERMS):
 
 
 # --------------------------------------------------------------------------- the table
-@functools.cache
 def _load_table() -> dict[str, np.ndarray]:
     """Read ``tracy_widom.npz`` once, from ``bbpfit.data`` or the source tree's ``data/``."""
-    try:
-        res = importlib.resources.files("bbpfit.data") / TABLE_NAME
-        if res.is_file():
-            with res.open("rb") as fh, np.load(fh) as npz:
-                return {k: npz[k] for k in npz.files}
-    except (ModuleNotFoundError, FileNotFoundError, NotADirectoryError):
-        pass
-    path = Path(__file__).parents[2] / "data" / TABLE_NAME
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"the Tracy-Widom table {TABLE_NAME} is missing from bbpfit.data and {path.parent}; "
-            "regenerate it with scripts/make_tracy_widom_table.py"
-        )
-    with np.load(path) as npz:
-        return {k: npz[k] for k in npz.files}
+    return load_npz(TABLE_NAME, "Tracy-Widom", "scripts/make_tracy_widom_table.py")
 
 
 def hermite_cells(f: np.ndarray, h: float) -> np.ndarray:

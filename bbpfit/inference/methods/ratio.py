@@ -9,13 +9,11 @@ Dumitriu-Edelman sampler at (n, m) = (400000, 200000), 30000 draws). The window 
 
 from __future__ import annotations
 
-import functools
-import importlib.resources
 import math
-from pathlib import Path
 
 import numpy as np
 
+from ..._data import load_npz
 from ..statistics import onatski_ratio
 from .tw import Step
 
@@ -24,22 +22,9 @@ TABLE_NAME = "onatski_beta1.npz"
 RATIO_WIDTH = 3
 
 
-@functools.cache
 def load_table() -> dict[str, np.ndarray]:
     """The Onatski null table: ``widths``, upper-tail probabilities ``sf``, quantiles ``x``."""
-    try:
-        res = importlib.resources.files("bbpfit.data") / TABLE_NAME
-        if res.is_file():
-            with res.open("rb") as fh, np.load(fh) as npz:
-                return {k: npz[k] for k in npz.files}
-    except (ModuleNotFoundError, FileNotFoundError, NotADirectoryError):
-        pass
-    path = Path(__file__).parents[3] / "data" / TABLE_NAME
-    if not path.is_file():
-        raise FileNotFoundError(f"the Onatski table {TABLE_NAME} is missing from bbpfit.data and "
-                                f"{path.parent}; regenerate it with scripts/make_onatski_table.py")
-    with np.load(path) as npz:
-        return {k: npz[k] for k in npz.files}
+    return load_npz(TABLE_NAME, "Onatski", "scripts/make_onatski_table.py")
 
 
 def ratio_sf(r: float, width: int) -> float:
