@@ -16,27 +16,14 @@ time the workers used: ``CPU / wall`` is how many cores they actually got.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import struct
 import sys
 import tempfile
 import time
 
 import numpy as np
 
-
-def save_safetensors(path, tensors):
-    header, blobs, offset = {}, [], 0
-    for name, a in tensors.items():
-        data = np.ascontiguousarray(a, dtype=np.float32).tobytes()
-        header[name] = {"dtype": "F32", "shape": list(a.shape), "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    raw = json.dumps(header).encode()
-    raw += b" " * (-len(raw) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(raw)) + raw + b"".join(blobs))
+from bbpfit.sources.safetensors_file import save_safetensors
 
 
 def make_checkpoints(folder, count, layers, shape, seed=0):

@@ -1,7 +1,5 @@
 """`bf.analyze` (bbpfit.zoo): the per-layer table of one model, its adjustment and bad input."""
 
-import json
-import struct
 import tracemalloc
 
 import numpy as np
@@ -9,6 +7,7 @@ import pandas as pd
 import pytest
 
 from bbpfit.inference import adjust_pvalues, spike_test
+from bbpfit.sources.safetensors_file import save_safetensors
 from bbpfit.zoo import COLUMNS, analyze, analyze_layer, iter_reports
 from bbpfit.zoo.nulls import CACHE_ENV, default_null_cache, null_cache_dir
 from bbpfit.zoo.table import frame_from_reports, summary_line, to_markdown, to_text
@@ -26,19 +25,6 @@ def planted(rng, n, m, thetas=(), sigma=1.0):
         u, v = rng.standard_normal(n), rng.standard_normal(m)
         w += theta * np.sqrt(max(n, m)) * np.outer(u / np.linalg.norm(u), v / np.linalg.norm(v))
     return (sigma * w).astype(np.float32)
-
-
-def save_safetensors(path, tensors):
-    header, blobs, offset = {}, [], 0
-    for name, a in tensors.items():
-        data = np.ascontiguousarray(a, dtype=np.float32).tobytes()
-        header[name] = {"dtype": "F32", "shape": list(a.shape), "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    raw = json.dumps(header).encode()
-    raw += b" " * (-len(raw) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(raw)) + raw + b"".join(blobs))
 
 
 @pytest.fixture

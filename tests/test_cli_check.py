@@ -1,7 +1,6 @@
 """`bbpfit check PATH`: formats, --out, --plot, --fail-on-spikes exit code, bad input (exit 2)."""
 
 import json
-import struct
 
 import numpy as np
 import pandas as pd
@@ -9,25 +8,13 @@ import pytest
 from click.testing import CliRunner
 
 from bbpfit.cli.main import cli
+from bbpfit.sources.safetensors_file import save_safetensors
 from bbpfit.zoo.nulls import CACHE_ENV
 
 
 @pytest.fixture(autouse=True)
 def null_cache_dir_for_tests(tmp_path_factory, monkeypatch):
     monkeypatch.setenv(CACHE_ENV, str(tmp_path_factory.getbasetemp() / "bbpfit-cache"))
-
-
-def save_safetensors(path, tensors):
-    header, blobs, offset = {}, [], 0
-    for name, a in tensors.items():
-        data = np.ascontiguousarray(a, dtype=np.float32).tobytes()
-        header[name] = {"dtype": "F32", "shape": list(a.shape), "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    raw = json.dumps(header).encode()
-    raw += b" " * (-len(raw) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(raw)) + raw + b"".join(blobs))
 
 
 def model(spike: float):

@@ -140,3 +140,15 @@ def test_inconsistent_and_unreadable_entries(tmp_path):
     assert [t.dtype for t in list_layers(fp8)] == ["float8_e4m3fn"]
     with pytest.raises(ValueError, match="dtype F8_E4M3, which bbpfit cannot read"):
         list(iter_layers(fp8))
+
+
+def test_save_safetensors_round_trips_and_checks_dtype(tmp_path):
+    from bbpfit.sources.safetensors_file import save_safetensors
+
+    a = np.arange(12.0).reshape(3, 4) / 7
+    for dt in (np.float64, np.float32, np.float16):
+        f = save_safetensors(tmp_path / f"{np.dtype(dt).name}.safetensors", {"w": a}, dtype=dt)
+        got = read_layers(f)["w"]
+        np.testing.assert_array_equal(np.asarray(got), a.astype(dt))
+    with pytest.raises(ValueError, match="`dtype`"):
+        save_safetensors(tmp_path / "x.safetensors", {"w": a}, dtype=np.int32)

@@ -1,6 +1,5 @@
 """`bf.analyze_zoo` and `bbpfit zoo`: finding checkpoints, error rows, resuming, a real LocalCluster."""
 
-import json
 import os
 import struct
 
@@ -10,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from bbpfit.cli.main import cli
+from bbpfit.sources.safetensors_file import save_safetensors
 from bbpfit.zoo import ZOO_COLUMNS, analyze, analyze_zoo, find_checkpoints
 from bbpfit.zoo.nulls import CACHE_ENV
 from bbpfit.zoo.output import ZooOutput
@@ -21,19 +21,6 @@ torch = pytest.importorskip("torch")
 @pytest.fixture(autouse=True)
 def null_cache_dir_for_tests(tmp_path_factory, monkeypatch):
     monkeypatch.setenv(CACHE_ENV, str(tmp_path_factory.getbasetemp() / "bbpfit-cache"))
-
-
-def save_safetensors(path, tensors):
-    header, blobs, offset = {}, [], 0
-    for name, a in tensors.items():
-        data = np.ascontiguousarray(a, dtype=np.float32).tobytes()
-        header[name] = {"dtype": "F32", "shape": list(a.shape), "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    raw = json.dumps(header).encode()
-    raw += b" " * (-len(raw) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(raw)) + raw + b"".join(blobs))
 
 
 def tiny_model(rng, spike=0.0):

@@ -8,6 +8,7 @@ read with one ``readinto`` into an array of its own, so memory is bounded by the
 
 bfloat16 (numpy has no such dtype) is read as raw ``uint16`` bits and widened exactly to float32
 by shifting them into the high half of a ``uint32``; the result equals torch's ``.float()``.
+:func:`save_safetensors` writes numpy arrays in the same format (tests, benchmarks, examples).
 """
 
 from __future__ import annotations
@@ -151,3 +152,48 @@ def safetensors_entries(path, *, names=None, **_) -> Iterator[tuple[TensorInfo, 
             _, dtype, _, floating = _DTYPES.get(code, (None, code.lower(), None, code.startswith("F")))
             info = TensorInfo(name, shape, dtype, floating, source=str(path))
             yield info, (lambda n=name, e=entry: read_tensor(f, path, n, e, data_start))
+
+
+def save_safetensors(path, tensors, *, dtype=np.float32) -> Path:
+    """Write numpy arrays to a ``.safetensors`` file (readable by this module and by torch's loader).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file to write (replaced if it exists).
+    tensors : mapping of str to array_like
+        Tensors by name, written in the mapping's order.
+    dtype : numpy dtype, default float32
+        Every tensor is cast to it: float64, float32 or float16.
+
+    Returns
+    -------
+    pathlib.Path
+
+    Examples
+    --------
+    >>> import numpy as np, tempfile, os
+    >>> from bbpfit.sources.safetensors_file import save_safetensors
+    >>> from bbpfit.sources import read_layers
+    >>> f = save_safetensors(os.path.join(tempfile.mkdtemp(), "m.safetensors"),
+    ...                      {"fc.weight": np.eye(3)})
+    >>> read_layers(f)["fc.weight"].tolist()[0]
+    [1.0, 0.0, 0.0]
+    """
+    codes = {np.dtype(v[0]): k for k, v in _DTYPES.items() if k in ("F64", "F32", "F16")}
+    dt = np.dtype(dtype).newbyteorder("<")
+    if dt not in codes:
+        raise ValueError(f"`dtype` must be float64, float32 or float16, got {np.dtype(dtype)}")
+    header, blobs, offset = {}, [], 0
+    for name, a in tensors.items():
+        data = np.ascontiguousarray(a, dtype=dt).tobytes()
+        header[name] = {"dtype": codes[dt], "shape": list(np.shape(a)),
+                        "data_offsets": [offset, offset + len(data)]}
+        blobs.append(data)
+        offset += len(data)
+    raw = json.dumps(header).encode()
+    raw += b" " * (-len(raw) % 8)
+    path = Path(path)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(raw)) + raw + b"".join(blobs))
+    return path
