@@ -77,14 +77,28 @@ Command line: `bbpfit transition STORE [--method] [--alpha] [--layer] [--format]
    likelihood: steps where the spike is significant contribute the density of `u-hat`, the
    others `P(u-hat < c(t))` with `c(t)` the ratio at which the test would have seen it (brief
    section 8). Laws: linear, exponential, saturating (`a - b e^(-rt)`, only if it levels off
-   within the data), chosen by likelihood with a preference for the line; solve `g(t*) = 1`.
-   90% interval: parametric bootstrap with AR(1) errors (successive spectra share their noise).
+   within the data), chosen by likelihood with a preference for the line; solve `g(t*) = 1`
+   with `t*` constrained to the recorded steps. 90% interval: parametric bootstrap with AR(1)
+   errors (successive spectra share their noise), each replicate's `t*` constrained likewise.
 5. **`"changepoint"`**: one-break continuous hinge on `sqrt(max(lambda - b, 0) / b)` (linear in
    `theta - theta_c`), found exactly by profiling (own code: `ruptures` is not a dependency and
    statsmodels has no segmented regression; one break is what a crossing needs).
 
-A layer that never crosses: `detected=False`, `step` NaN, `ci_low` = last step (a lower bound).
-A spike out from the first step: `step` NaN, `ci_high` = first step (an upper bound).
+Every `step`, `ci_low` and `ci_high` lies within the recorded steps, and `censored` (a column
+of `to_dataframe()`, a key of `to_dict()`, a column of `summary()`) says when the crossing is
+only bounded:
+
+* A layer that never crosses: `detected=False`, `step` NaN, `ci_low` = last step (a lower
+  bound), `censored="right"`.
+* A spike out from the first step (significant there): `step` NaN, `ci_high` = first step (an
+  upper bound), `censored="left"`.
+* `"bbp"` whose growth law is already above the threshold at the first step: `step` = `ci_low`
+  = the first step, `ci_high` the bootstrap's upper limit, `censored="left"`: the crossing is
+  at or before the first step (`details["t_unbounded"]` keeps the law's own root, for
+  reference). For a rising law the constraint `t* >= first step` is `g(first) <= 1`, linear in
+  the coefficients, so the constrained maximum of the (concave) censored likelihood is exactly
+  this bounded root; bootstrap replicates before the first step count at it.
+  `SpikeTransition.bound` writes the estimate as `<= 0.0 [0.0, 1.1]`.
 """
 
 
@@ -104,19 +118,23 @@ REAL_RUN = """## A real training run
 steps, recorded every 10), then `bbpfit transition STORE --plot DIR`; the 10 x 256 readout
 (m = 10 < 24) is skipped with a warning:
 
-| layer | rank | detected | step | ci_low | ci_high | method |
-|---|---|---|---|---|---|---|
-| 0.weight (64 x 256) | 0 | yes | 16.4 | 12.2 | 32.4 | bbp |
-| 0.weight | 1 | yes | 13.6 | 5.7 | 25.9 | bbp |
-| 0.weight | 2 | yes | -1.2 | -37.8 | 12.1 | bbp |
-| 2.weight (256 x 256) | 0 | yes | 15.7 | 13.7 | 39.8 | bbp |
-| 2.weight | 1 | yes | -5.2 | -43.3 | 7.2 | bbp |
-| 2.weight | 2 | yes | 17.1 | 15.2 | 41.4 | bbp |
+| layer | rank | detected | step | ci_low | ci_high | censored | method |
+|---|---|---|---|---|---|---|---|
+| 0.weight (64 x 256) | 0 | yes | 16.4 | 12.2 | 32.4 | | bbp |
+| 0.weight | 1 | yes | 13.6 | 5.7 | 25.9 | | bbp |
+| 0.weight | 2 | yes | 0.0 | 0.0 | 12.1 | left | bbp |
+| 2.weight (256 x 256) | 0 | yes | 15.7 | 13.7 | 39.8 | | bbp |
+| 2.weight | 1 | yes | 0.0 | 0.0 | 7.2 | left | bbp |
+| 2.weight | 2 | yes | 17.1 | 15.2 | 41.4 | | bbp |
 
 About ten class directions leave an MP bulk between steps 10 and 30 together (the bulk below
 them stays MP, so the exact MP test applies); the crossings fall between two records, so the
-growth laws have only a few rising points and ranks 1-2 extrapolate before step 0.
-
+growth laws have only a few rising points. For `0.weight` rank 2 and `2.weight` rank 1 the
+fitted line is already above the threshold at step 0 (its root: steps -1.2 and -5.2; before
+the crossing was constrained to the recorded steps these rows read -1.2 [-37.8, 12.1] and
+-5.2 [-43.3, 7.2]): they are reported as at or before step 0 (`censored = left`), with upper
+limits 12.1 and 7.2. Given that they are first significant at steps 30 and 20, a crossing
+between two records is the likelier reading; the interval's upper limit is the useful number.
 """
 
 LIMITS = """## Phase diagram and speed
@@ -151,8 +169,11 @@ nulls of three shapes), then 1.5 s (`"bbp"`), 0.8 s (`"detect"`, `"changepoint"`
   `signal / sqrt(n sigma2_noise)` reaches `theta_c` (e.g. p = 2e-4 at `theta / theta_c = 1.03`),
   so the estimates there are earlier than `t_sim` and `t_bulk`: the student's noise part is not
   independent of the teacher directions during the transient.
-* **Fast crossings** (within a few records) are resolution-limited; the growth law may place
-  `t*` before the first step.
+* **Fast crossings** (within a few records) are resolution-limited: the growth law may be
+  above the threshold at the first step already. The crossing is then reported as at or before
+  the first step (`censored="left"`, `<=` in the table above) rather than extrapolated before
+  it, but the true crossing can lie later (batch 32, `lr = 0.4 lr_c`, `sigma0 = 0.5`: `<= 0`
+  against `t_bulk = 5.2`).
 * Calibrations made on MP bulks only: the finite-size factor of the empirical threshold
   (`1 + 0.13 m^(-1/3)`), the spread shape `1 + 2.7 / (u^4 - 1)` and `kappa = 1.05 q^-0.27 /
   sqrt(n)` (q = 0.25-1).
@@ -307,7 +328,9 @@ def main():
             "2, seed 0. `t_sim`: the simulator's crossing (exact signal over the noise part's "
             "entry variance, against the MP threshold); `t_bulk`: the exact signal against the "
             "threshold of the bulk the layer has (empirical D-transform); `bbp` [90% CI] and "
-            "`detect`: the estimates; `deformed`: fraction of steps whose bulk edge is not MP; "
+            "`detect`: the estimates (`<=`: at or before that step, `censored = left`: the "
+            "growth law is above the threshold at the first record; intervals are constrained "
+            "to the recorded steps); `deformed`: fraction of steps whose bulk edge is not MP; "
             "`spurious`: ranks beyond the teacher's reported as crossing; `MP-only`: spikes an "
             "MP test (`spike_test(method='tw')`) counts at the last step (1 is right).", "",
             "| batch | lr (/lr_c, /lr_os) | sigma0 | t_sim | t_bulk | bbp [90% CI] | detect | "
@@ -318,9 +341,7 @@ def main():
                 lines.append(f"| {r['batch']} | {lr} | {r['sigma0']} | diverged | | | | | | |")
                 continue
             b, d = r["bbp"], r["detect"]
-            est = (f"{_f(b.step)} [{_f(b.ci_low)}, {_f(b.ci_high)}]" if b.detected and
-                   np.isfinite(b.step) else ("not detected" if not b.detected
-                                             else f"<= {_f(b.ci_high)}"))
+            est = b.bound if b.detected else "not detected"
             lines.append(f"| {r['batch']} | {lr} | {r['sigma0']} | {_f(r['t_sim'])} | "
                          f"{_f(r['t_bulk'])} | {est} | {_f(d.step, '.0f')} | "
                          f"{r['deformed']:.0%} | {r['extra']} | {r['mp_only']} |")

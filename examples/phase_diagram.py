@@ -58,7 +58,7 @@ def run_cell(n, m, lr, sigma0, batch, steps, every, seed):
         est = transition_time(da, n_boot=200)
     lead = est.transitions[0]
     cell.update(t_bulk=bulk_truth(res), step=lead.step, lo=lead.ci_low, hi=lead.ci_high,
-                detected=lead.detected,
+                detected=lead.detected, bound=lead.bound,
                 deformed=float(1 - est.diagnostics["mp_test"].sel(spike=0).mean()))
     return cell
 
@@ -156,8 +156,7 @@ def main():
                                  cfg["every"], seed=0)
                     cells[(batch, i, k)] = c
                     state = ("diverged" if c["diverged"] else
-                             f"step {c['step']:.1f} [{c['lo']:.1f}, {c['hi']:.1f}]"
-                             if c["detected"] else "no transition")
+                             f"step {c['bound']}" if c["detected"] else "no transition")
                     print(f"batch {batch:4d}  lr {f:5.2f} lr_c  sigma0 {s0:4.1f}: {state:28s} "
                           f"truth {c['t_bulk']:6.1f} (MP {c['t_sim']:6.1f})  "
                           f"deformed {c['deformed']:.0%}", flush=True)

@@ -39,11 +39,12 @@ def test_table_csv_json(store_path):
     assert run.exit_code == 0, run.output
     lines = run.output.splitlines()
     assert lines[0].split() == ["layer", "rank", "detected", "step", "ci_low", "ci_high",
-                                "method"]
+                                "censored", "method"]
     row = dict(zip(lines[0].split(), lines[2].split(), strict=True))
     assert row["layer"] == "fc1.weight" and row["detected"] == "yes"
     assert abs(float(row["step"]) - t_star) < 40
     assert lines[3].split()[:4] == ["fc2.weight", "0", "no", "-"]
+    assert row["censored"] == "-" and lines[3].split()[6] == "right"
     run = CliRunner().invoke(cli, ["transition", path, "--format", "csv", "--method", "detect",
                                    "--layer", "fc1.weight"])
     assert run.exit_code == 0 and run.output.splitlines()[0].startswith("layer,rank,detected")

@@ -9,10 +9,12 @@ import re
 import click
 import numpy as np
 
-_COLUMNS = ("layer", "rank", "detected", "step", "ci_low", "ci_high", "method")
+_COLUMNS = ("layer", "rank", "detected", "step", "ci_low", "ci_high", "censored", "method")
 
 
 def _fmt(x) -> str:
+    if x is None:
+        return "-"
     if isinstance(x, bool):
         return "yes" if x else "no"
     if isinstance(x, float):
@@ -63,11 +65,12 @@ def _plot(spectra, res, folder) -> list[str]:
         # the MP edge where the bulk is Marchenko-Pastur, the soft-edge fit where it is deformed
         edge = np.where(diag["mp_test"].isel(spike=0).values, diag["mp_edge"].values,
                         diag["edge"].values)
-        ok = lead.detected and math.isfinite(lead.step)
+        ok = lead.detected and math.isfinite(lead.step) and lead.censored is None
         title = (f"{name}: transition at step {lead.step:.0f} "
                  f"[{lead.ci_low:.0f}, {lead.ci_high:.0f}] ({res.method})" if ok else
                  f"{name}: no transition before step {lead.ci_low:.0f}" if not lead.detected
-                 else f"{name}: spike out from the first step")
+                 else f"{name}: transition at or before the first recorded step "
+                      f"({lead.bound}; {res.method})")
         fig, ax = plt.subplots(figsize=(7.0, 4.0), layout="constrained")
         plot_spectrogram(spectra, name, ax=ax, edge=edge, transition=lead if ok else None,
                          title=title)
@@ -99,7 +102,8 @@ def transition(store, method, alpha, confidence, layers, max_spikes, fmt, plot_d
     bulk (the BBP transition), with a confidence interval.
 
     A layer without a crossing is reported as not detected with step '-' and ci_low the last
-    recorded step (a lower bound).
+    recorded step (a lower bound; censored 'right'). A crossing at or before the first recorded
+    step has censored 'left': step and ci_low are that step (an upper bound on the crossing).
     """
     from ..store import open_spectra
     from ..transition import transition_time
@@ -113,7 +117,8 @@ def transition(store, method, alpha, confidence, layers, max_spikes, fmt, plot_d
     if fmt == "table":
         click.echo(_table(res))
     elif fmt == "csv":
-        click.echo(res.to_dataframe()[list(_COLUMNS)].to_csv(index=False), nl=False)
+        frame = res.to_dataframe()[list(_COLUMNS)]
+        click.echo(frame.to_csv(index=False, na_rep=""), nl=False)
     else:
         click.echo(json.dumps(_clean(res.to_dict()), indent=2))
     if plot_dir:

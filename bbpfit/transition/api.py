@@ -133,6 +133,10 @@ def transition_time(spectra, *, layer=None, alpha=0.05, method="bbp", confidence
     Returns
     -------
     TransitionResult
+        Steps and interval limits always lie within the recorded steps; ``censored`` says when
+        a crossing is only bounded: ``"left"``, at or before the first recorded step (a spike
+        significant from it, or a ``"bbp"`` growth law above the threshold there: then ``step``
+        is that step, not an extrapolation before it); ``"right"``, not detected up to the last.
 
     Raises
     ------
@@ -219,7 +223,8 @@ def transition_time(spectra, *, layer=None, alpha=0.05, method="bbp", confidence
                 break
             rows.append(SpikeTransition(name, k, bool(est.detected), float(est.step),
                                         float(est.ci_low), float(est.ci_high), method,
-                                        float(est.first_detected), est.details))
+                                        float(est.first_detected), est.details,
+                                        est.censored))
             if not est.detected:
                 break
     if not rows:

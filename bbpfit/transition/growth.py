@@ -6,7 +6,10 @@ known to be below the step's censoring point ``c(t)``, the ratio at which the te
 seen it), fit ``u = g(t)`` by censored maximum likelihood (:func:`bbpfit.transition.tobit`) for
 each law of :data:`GROWTH_LAWS`, keep the better one, and solve ``g(t*) = 1``: the step at which
 the spike crossed the BBP threshold. Steps where the spike is hidden in the bulk thus say "not
-above ``c(t)`` yet", which pins ``t*`` without the lag of a first-detection rule.
+above ``c(t)`` yet", which pins ``t*`` without the lag of a first-detection rule. The crossing
+is constrained to the recorded steps (``bounds``), in the estimate and in every bootstrap
+replicate: a law that would put it before the first step says "at or before the first step"
+(``censored="left"``), never a step outside the record.
 
 Noise model: ``u-hat = g + kappa s(g) e`` with ``s(u)^2 = 1 + 2.7 / (u^4 - 1)`` (the spread
 of the inverted outlier of an additive spike, measured with the exact spiked sampler; it
@@ -91,6 +94,13 @@ class GrowthFit:
         First and last step of the window.
     n_boot_failed : int
         Bootstrap replicates without a solvable crossing.
+    t_unbounded : float
+        The root of the fitted law before it is bounded to the recorded steps (may lie outside
+        them: a backward extrapolation).
+    censored : str or None
+        ``"left"`` when the root lies before the first recorded step (``t_cross`` is then that
+        step: the crossing happened at or before it), ``"right"`` when it lies after the last
+        one (``t_cross`` is the last step), None inside.
     """
 
     law: str
@@ -104,6 +114,8 @@ class GrowthFit:
     n_censored: int
     window: tuple
     n_boot_failed: int
+    t_unbounded: float = math.nan
+    censored: str | None = None
 
 
 def _scale(g):
@@ -234,8 +246,19 @@ def _window(t, u, obs):
     return int(end)
 
 
+def _bounded(x, lo, hi):
+    """``x`` limited to ``[lo, hi]`` and which side it was limited on (NaN stays NaN)."""
+    if not math.isfinite(x):
+        return x, None
+    if x < lo:
+        return lo, "left"
+    if x > hi:
+        return hi, "right"
+    return x, None
+
+
 def fit_growth(t, u, c, obs, *, kappa_min=0.0, confidence_level=0.9, n_boot=400, laws=GROWTH_LAWS,
-               rng=None):
+               rng=None, bounds=None):
     """Censored fit of ``u(t)`` by each growth law, the crossing ``g(t*) = 1`` and its interval.
 
     Parameters
@@ -243,14 +266,29 @@ def fit_growth(t, u, c, obs, *, kappa_min=0.0, confidence_level=0.9, n_boot=400,
     t : (N,) float, increasing steps; u : (N,) ratios (used where ``obs``); c : (N,) censoring
     points > 0 (used where not ``obs``); obs : (N,) bool; kappa_min : float, a floor of the noise scale used
     by the bootstrap (the known spread of ``u-hat``: a residual scale fitted to persistent,
-    slowly varying errors is too small); confidence_level, n_boot, laws, rng.
+    slowly varying errors is too small); confidence_level, n_boot, laws, rng;
+    bounds : (float, float), optional, the steps the crossing is constrained to (default: the
+    first and last of ``t``).
 
     Returns
     -------
     GrowthFit or None
         None when fewer than 3 observed rows (nothing to fit).
+
+    Notes
+    -----
+    The crossing is constrained to ``bounds``: nothing is known of ``u`` outside the recorded
+    steps, so a root of the law there is an extrapolation, not an estimate. For a rising law
+    the constraint ``t* >= lo`` is ``g(lo) <= 1``, linear in the coefficients (and in Olsen's
+    parameters), so the constrained maximum of the concave censored likelihood lies on
+    ``g(lo) = 1`` whenever the unconstrained root is earlier: the constrained estimate is the
+    root limited to ``bounds`` (exactly for the linear and exponential laws; the saturating
+    law's profiled rate is kept). Each bootstrap replicate is limited in the same way, so a
+    replicate before the window counts at the first step and the interval cannot leave the
+    recorded steps. ``censored`` says on which side the point estimate was limited.
     """
     t = np.asarray(t, dtype=np.float64)
+    lo_t, hi_t = (float(t[0]), float(t[-1])) if bounds is None else map(float, bounds)
     u = np.asarray(u, dtype=np.float64)
     c = np.maximum(np.asarray(c, dtype=np.float64), _U_FLOOR)
     obs = np.asarray(obs, dtype=bool) & np.isfinite(u) & (u > 0)
@@ -291,9 +329,13 @@ def fit_growth(t, u, c, obs, *, kappa_min=0.0, confidence_level=0.9, n_boot=400,
     a = (1.0 - confidence_level) / 2.0
     lo = hi = math.nan
     if math.isfinite(tc) and np.count_nonzero(ok) >= max(10, n_boot // 2):
-        lo, hi = np.quantile(draws[ok], [a, 1.0 - a])
-        lo, hi = t0 + ts * lo, t0 + ts * hi
-    return GrowthFit(law=law, t_cross=t0 + ts * tc if math.isfinite(tc) else math.nan,
-                     ci_low=float(lo), ci_high=float(hi), loglik=lls, kappa=float(fit["kappa"]),
-                     rho=rho, n_observed=n_obs, n_censored=int(t.size - n_obs),
-                     window=(float(t[0]), float(t[-1])), n_boot_failed=int(n_boot - ok.sum()))
+        # each replicate's crossing constrained to the recorded steps, like the estimate
+        lo, hi = np.quantile(np.clip(t0 + ts * draws[ok], lo_t, hi_t), [a, 1.0 - a])
+    t_raw = t0 + ts * tc if math.isfinite(tc) else math.nan
+    t_cross, censored = _bounded(t_raw, lo_t, hi_t)
+    if censored is not None and math.isfinite(lo):  # the interval reaches the bound it is at
+        lo, hi = min(lo, t_cross), max(hi, t_cross)
+    return GrowthFit(law=law, t_cross=t_cross, ci_low=float(lo), ci_high=float(hi), loglik=lls,
+                     kappa=float(fit["kappa"]), rho=rho, n_observed=n_obs,
+                     n_censored=int(t.size - n_obs), window=(float(t[0]), float(t[-1])),
+                     n_boot_failed=int(n_boot - ok.sum()), t_unbounded=t_raw, censored=censored)

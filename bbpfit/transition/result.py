@@ -29,15 +29,23 @@ class SpikeTransition:
     step : float
         Estimated crossing step; NaN when not detected (then ``ci_low`` is the last step, a
         lower bound) or when the spike was out from the first step (then ``ci_high`` is the
-        first step, an upper bound).
+        first step, an upper bound). Never outside the recorded steps: a ``"bbp"`` growth law
+        that crosses before the first step gives that step, with ``censored="left"``.
     ci_low, ci_high : float
-        Confidence interval at ``confidence_level`` of the result (NaN where not applicable).
+        Confidence interval at ``confidence_level`` of the result (NaN where not applicable),
+        within the recorded steps.
     method : str
     first_detected : float
         The step of the ``"detect"`` rule (NaN if none): ``first_detected - step`` is the lag
         that ``"bbp"`` removes.
     details : dict
         Method specifics (growth law, observed / censored steps, residual autocorrelation, notes).
+    censored : {"left", "right", None}
+        ``"left"``: the crossing is at or before the first recorded step (``step`` is that step,
+        or NaN when the spike was significant from it; ``ci_high`` bounds it from above).
+        ``"right"``: no crossing up to the last recorded step (not detected; ``ci_low`` is that
+        step; or, should a ``"bbp"`` growth law still be below the threshold there, ``step`` is
+        that step). None: the crossing lies within the recorded steps.
     """
 
     layer: str
@@ -49,12 +57,28 @@ class SpikeTransition:
     method: str
     first_detected: float = math.nan
     details: dict = field(default_factory=dict)
+    censored: str | None = None
+
+    @property
+    def bound(self) -> str:
+        """The estimate in words: ``"12.0 [8.0, 15.0]"``, ``"<= 0.0 [0.0, 4.3]"`` (at or before the
+        first step), ``"<= 0.0"``, ``"> 790.0"`` (not detected)."""
+        if not self.detected:
+            return f"> {_f(self.ci_low, '.1f')}"
+        ci = f"[{_f(self.ci_low, '.1f')}, {_f(self.ci_high, '.1f')}]"
+        if self.censored == "left":
+            return f"<= {_f(self.ci_high, '.1f')}" if math.isnan(self.step) else \
+                f"<= {_f(self.step, '.1f')} {ci}"
+        if math.isnan(self.step):
+            return f"- {ci}"
+        return f"{_f(self.step, '.1f')} {ci}"
 
     def to_dict(self) -> dict:
         """Plain-Python representation."""
         return {"layer": self.layer, "rank": self.rank, "detected": self.detected,
                 "step": self.step, "ci_low": self.ci_low, "ci_high": self.ci_high,
                 "method": self.method, "first_detected": self.first_detected,
+                "censored": self.censored,
                 "details": {k: (list(v) if isinstance(v, tuple) else v)
                             for k, v in self.details.items()}}
 
@@ -140,11 +164,12 @@ class TransitionResult:
         return self._lead().detected
 
     def to_dataframe(self):
-        """A pandas DataFrame, one row per (layer, rank)."""
+        """A pandas DataFrame, one row per (layer, rank); ``censored`` is "left", "right" or None
+        (see :class:`SpikeTransition`)."""
         import pandas as pd
 
         cols = ("layer", "rank", "detected", "step", "ci_low", "ci_high", "method",
-                "first_detected")
+                "first_detected", "censored")
         return pd.DataFrame([{c: getattr(t, c) for c in cols} for t in self.transitions],
                             columns=list(cols))
 
@@ -161,22 +186,23 @@ class TransitionResult:
                  f"steps; {lc} intervals)")
         w = max([len("layer")] + [len(t.layer) for t in self.transitions])
         head = (f"{'layer':<{w}}  {'rank':>4}  {'detected':>8}  {'step':>10}  {'ci_low':>10}  "
-                f"{'ci_high':>10}  {'detect':>8}  note")
+                f"{'ci_high':>10}  {'detect':>8}  {'censored':>8}  note")
         lines = [title, "=" * len(head), head, "-" * len(head)]
         for t in self.transitions:
             note = t.details.get("note", t.details.get("law", ""))
             lines.append(f"{t.layer:<{w}}  {t.rank:>4}  {'yes' if t.detected else 'no':>8}  "
                          f"{_f(t.step, '.1f'):>10}  {_f(t.ci_low, '.1f'):>10}  "
-                         f"{_f(t.ci_high, '.1f'):>10}  {_f(t.first_detected, '.0f'):>8}  {note}")
+                         f"{_f(t.ci_high, '.1f'):>10}  {_f(t.first_detected, '.0f'):>8}  "
+                         f"{t.censored or '':>8}  {note}")
         lines.append("-" * len(head))
-        lines.append("not detected: ci_low is the last step (no crossing up to it); "
-                     "step '-' with ci_high: out from the first step")
+        lines.append("censored right (not detected): no crossing up to ci_low, the last step; "
+                     "censored left: at or before the first step (step, or ci_high if step "
+                     "is '-')")
         return "\n".join(lines)
 
     def __repr__(self) -> str:
-        rows = ", ".join(f"{t.layer}[{t.rank}]: " + (f"{_f(t.step, '.1f')} [{_f(t.ci_low, '.1f')}, "
-                                                     f"{_f(t.ci_high, '.1f')}]" if t.detected
-                                                     else f"not detected (> {_f(t.ci_low, '.0f')})")
+        rows = ", ".join(f"{t.layer}[{t.rank}]: " + (t.bound if t.detected else
+                                                     f"not detected (> {_f(t.ci_low, '.0f')})")
                          for t in self.transitions[:6])
         more = ", ..." if len(self.transitions) > 6 else ""
         return f"TransitionResult(method={self.method!r}, {rows}{more})"

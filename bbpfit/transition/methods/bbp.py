@@ -7,6 +7,9 @@ others, below the ratio the test would have needed there. A linear and an expone
 ``t`` are fitted by censored maximum likelihood and the better one is solved for ``u = 1``
 (:func:`bbpfit.transition.growth.fit_growth`); the interval is a parametric AR(1) bootstrap.
 The censored steps pull ``t*`` back from the detection, removing the lag of ``"detect"``.
+The crossing and its interval are constrained to the recorded steps: when the fitted law is
+already above the threshold at the first step, the estimate is that step with
+``censored="left"`` (at or before it), not a backward extrapolation.
 """
 
 from __future__ import annotations
@@ -40,16 +43,24 @@ def bbp(layer: LayerData, rank: int) -> Estimate:
     obs = (d["pvalue_seq"][:, rank] <= layer.crit_level) & np.isfinite(u)
     c = np.where(np.isfinite(u), np.fmax(c, u), c)  # a censored row lies below its value
     c = np.where(np.isfinite(c), c, np.nanmedian(c) if np.isfinite(c).any() else 1.2)
+    start, end = float(layer.steps[0]), float(layer.steps[-1])
     fit = fit_growth(layer.steps, u, c, obs, kappa_min=kappa_mp(layer.n, layer.m),
                      confidence_level=layer.confidence_level, n_boot=layer.n_boot,
-                     rng=layer.rng)
+                     rng=layer.rng, bounds=(start, end))
     first = float(layer.steps[i])
     if fit is None or not math.isfinite(fit.t_cross):
-        return Estimate(True, ci_low=float(layer.steps[0]), ci_high=first, first_detected=first,
+        return Estimate(True, ci_low=start, ci_high=first, first_detected=first,
                         details={"note": "growth law not solvable; detection as upper bound"})
     details = {"law": fit.law, "n_observed": fit.n_observed, "n_censored": fit.n_censored,
                "rho": round(fit.rho, 3), "window": fit.window}
-    if fit.t_cross < layer.steps[0]:
-        details["note"] = "extrapolated before the first recorded step"
+    if fit.censored is not None:
+        details["t_unbounded"] = round(float(fit.t_unbounded), 3)  # the law's own root, for reference
+    if fit.censored == "left":
+        details["note"] = ("at or before the first recorded step (the growth law is above the "
+                           "threshold there)")
+    elif fit.censored == "right":
+        details["note"] = "at or after the last recorded step (the growth law is below it there)"
+    elif fit.ci_low <= start:
+        details["note"] = "interval reaches the first recorded step"
     return Estimate(True, step=fit.t_cross, ci_low=fit.ci_low, ci_high=fit.ci_high,
-                    first_detected=first, details=details)
+                    first_detected=first, details=details, censored=fit.censored)
