@@ -17,12 +17,12 @@ def _axes(ax):
 
 
 def _label_positions(spikes: np.ndarray, span: float, most: int = 3) -> list[float]:
-    """The top ``most`` spikes, skipping any closer than 6% of ``span`` to the previous label."""
+    """The top ``most`` spikes, skipping any closer than 10% of ``span`` to the previous label."""
     chosen: list[float] = []
     for s in spikes:
         if len(chosen) == most:
             break
-        if not chosen or abs(chosen[-1] - s) > 0.06 * span:
+        if not chosen or abs(chosen[-1] - s) > 0.10 * span:
             chosen.append(float(s))
     return chosen
 
@@ -71,8 +71,12 @@ def plot_spectrum(spectrum, result, *, ax=None, bins=None, title=None):
     else:
         edges = np.linspace(0.0, hi, nbins + 1)
         x = np.linspace(max(fit.lower_edge, 1e-12), fit.upper_edge, 400)
-    heights, _, _ = ax.hist(bulk, bins=edges, density=True, color="0.75", edgecolor="0.55",
-                            linewidth=0.4, label=f"bulk eigenvalues ({bulk.size})")
+    # density with respect to the whole bulk (not only the part inside the bins: on a log axis
+    # the smallest eigenvalues fall below the first bin), comparable with the MP density
+    counts, _ = np.histogram(bulk, bins=edges)
+    heights = counts / (max(bulk.size, 1) * np.diff(edges))
+    ax.bar(edges[:-1], heights, width=np.diff(edges), align="edge", color="0.75",
+           edgecolor="0.55", linewidth=0.4, label=f"bulk eigenvalues ({bulk.size})")
     ax.plot(x, fit.law.pdf(x), color="C0", lw=1.8,
             label=f"MP fit: $\\sigma^2$={fit.sigma2:.3g}, q={fit.ratio:.3g}")
     ymax = 1.3 * float(np.max(heights)) if np.size(heights) and np.max(heights) > 0 else 1.0
@@ -82,9 +86,11 @@ def plot_spectrum(spectrum, result, *, ax=None, bins=None, title=None):
         ax.vlines(spikes, 0, 0.25 * ymax, color="C3", lw=2.0,
                   label=f"significant spikes ({spikes.size})")
         span = np.log(top / edges[0]) if log_x else top
-        for s in _label_positions(np.log(spikes / edges[0]) if log_x else spikes, span):
+        labels = _label_positions(np.log(spikes / edges[0]) if log_x else spikes, span)
+        for i, s in enumerate(labels):  # staggered heights: neighbours never overlap
             value = float(edges[0] * np.exp(s)) if log_x else s
-            ax.annotate(f"{value:.3g}", (value, 0.27 * ymax), color="C3", fontsize=8, ha="center")
+            ax.annotate(f"{value:.3g}", (value, (0.27 + 0.07 * (i % 2)) * ymax), color="C3",
+                        fontsize=8, ha="center")
     if log_x:
         ax.set_xscale("log")
         ax.set_xlim(edges[0], top)
