@@ -66,3 +66,19 @@ def test_spectrogram_from_store(tmp_path):
     ax = plot_spectrogram(ds, "fc", top=3, edge=np.full(steps.size, 0.9), transition=T())
     assert len(ax.lines) >= 3 + 1 + 1 + 1  # median, top-3, edge, transition
     ax.figure.savefig(tmp_path / "s.png")
+
+
+def test_histogram_is_a_density_over_the_whole_bulk_and_labels_do_not_collide():
+    # Square layer, far spikes: log axis whose first bin starts above the smallest eigenvalues.
+    s, fit = _spectrum_and_fit(300, 300, (60.0, 20.0, 8.0))
+    ax = plot_spectrum(s, _Result(fit, s.eigenvalues[:3]))
+    assert ax.get_xscale() == "log"
+    bars = [p for p in ax.patches if p.get_width() > 0]
+    lo = min(p.get_x() for p in bars)
+    mass = sum(p.get_height() * p.get_width() for p in bars)
+    bulk = s.eigenvalues[3:]
+    assert mass == pytest.approx(np.mean(bulk >= lo), rel=1e-9)  # not renormalised to 1
+    assert mass < 1.0
+    boxes = [t.get_window_extent(ax.figure.canvas.get_renderer()) for t in ax.texts]
+    assert len(boxes) >= 2
+    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
