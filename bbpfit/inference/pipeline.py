@@ -24,6 +24,7 @@ import numpy as np
 from ..fit import fit_mp_array
 from ..spectrum import eigenvalues
 from .biwhiten import biwhiten
+from .confirm import winsorize_noise
 from .diagnostics import (
     DIAGNOSTIC_LEVEL,
     MAX_PROJECTED,
@@ -41,8 +42,9 @@ class Prepared:
     """The matrix to test (``n >= m`` orientation) with the path and the reasons.
 
     ``eigenvalues`` is the tested matrix's spectrum when it was computed on the way (else None);
-    ``entries`` the matrix before rank-Gaussianisation on the rank paths (else None), from which
-    :func:`bbpfit.inference.rerank.run_reranked` removes detected directions before re-ranking.
+    ``entries``, on the rank paths, the matrix before rank-Gaussianisation with its noise
+    winsorised (:func:`bbpfit.inference.confirm.winsorize_noise`), on whose spectrum the count
+    is confirmed (else None).
     """
 
     matrix: np.ndarray
@@ -77,8 +79,10 @@ def drop_zero_lines(a, path, reasons):
 
 def prepare_rank(a, rng, raw) -> Prepared:
     """``method="rank"``: rank-Gaussianise, then test."""
+    residual, _ = signal_residual(a, _outliers(raw.eigenvalues, a.shape[0]))
     return Prepared(scores_of(a, rng), ("rank-gaussianize",),
-                    ("entries rank-Gaussianised (method='rank')",), None, False, entries=a)
+                    ("entries rank-Gaussianised (method='rank')",), None, False,
+                    entries=winsorize_noise(a, residual))
 
 
 def prepare_biwhiten(a, rng, raw) -> Prepared:
@@ -135,7 +139,8 @@ def prepare_auto(a, rng, raw) -> Prepared:
         path.append("biwhiten")
         reasons.append(f"row/column noise scales differ (rank test{kept}: p = {p_het:.2g} < "
                        f"{DIAGNOSTIC_LEVEL:g}): biwhitened (Sinkhorn, {bw.n_iter} sweeps)")
-        tails = entry_tails(signal_residual(a, r)[0])
+        residual = signal_residual(a, r)[0]
+        tails = entry_tails(residual)
     else:
         reasons.append(f"row/column noise scales are homogeneous (rank test{kept}: "
                        f"p = {p_het:.2g})")
@@ -150,7 +155,8 @@ def prepare_auto(a, rng, raw) -> Prepared:
                    "the exact Gaussian null holds for any iid entry law")
     if scores is None:
         scores = scores_of(a, rng)
-    return Prepared(scores, tuple(path), tuple(reasons), diag, biwhitened, lam_scores, a)
+    return Prepared(scores, tuple(path), tuple(reasons), diag, biwhitened, lam_scores,
+                    winsorize_noise(a, residual))
 
 
 #: Preprocessing by method name: ``f(entries n x m, rng, raw Spectrum) -> Prepared``.
