@@ -207,3 +207,33 @@ def test_deformed_bulk_gives_no_spurious_transition():
         assert not diag["mp_test"].sel(spike=0)[10:].any()  # the bulk is seen as deformed
         spurious += sum(t.detected for t in res.transitions)
     assert spurious == 0
+
+
+def _changepoint_study(n, m, runs, steps, drift, rng):
+    """(t*, changepoint SpikeTransition) on trajectories like section 1 of docs/transition.md."""
+    tc = (m / n) ** 0.25
+    out = []
+    for r in range(runs):
+        end = rng.uniform(1.8, 3.0)
+        if r % 2:
+            th0 = rng.uniform(0.05, 0.3)
+            f = _exponential(th0 * tc, np.log(end / th0) / (steps - 1))
+        else:
+            f = _linear(end * tc / (steps - 1))
+        tr = spike_trajectory(n, m, steps, f, drift=drift, rng=rng)
+        res = transition_time(_da(tr), method="changepoint", n_boot=200, rng=r, max_spikes=1)
+        out.append((tr.t_cross, res.transitions[0]))
+    return out
+
+
+@pytest.mark.slow
+def test_changepoint_interval_coverage_on_spike_trajectories():
+    # the hinge's own residual bootstrap covered about 0.4 of crossings at 90% (persistent errors
+    # and the curved rise); docs/transition.md: 0.90-0.92 now
+    out = _changepoint_study(300, 150, 36, 100, 0.2, np.random.default_rng(21))
+    assert all(t.detected for _, t in out)
+    err = np.array([(t.step - ts) / ts for ts, t in out])
+    cover = np.mean([t.ci_low <= ts <= t.ci_high for ts, t in out])
+    assert np.median(np.abs(err)) < 0.1
+    assert cover >= 0.75
+    assert all(t.ci_low <= t.step <= t.ci_high for _, t in out)

@@ -6,8 +6,11 @@ spike leaves the bulk, and then grows linearly when ``theta`` does: for a Marche
 ``sqrt(lambda - b) = sigma (theta - sqrt(q) / theta)``, which vanishes exactly at ``theta_c``
 (statistics brief, section 8, step 3). A continuous one-break hinge
 (:func:`bbpfit.transition.hinge.fit_hinge`) on the steps up to where the ratio reaches 2 puts the
-break near ``t*``; it needs no growth law, but the flat noise floor makes it later and wider
-than ``"bbp"``.
+break near ``t*``; it needs no growth law. The interval (:func:`~bbpfit.transition.hinge.fit_hinge`)
+is an AR(1) bootstrap from the fitted hinge, with the flat and the rising part's error scale and
+autocorrelation moment-matched separately, widened by a measured factor for the curvature of the
+rise (which a straight hinge cannot see); it lies within the recorded steps and is wider than
+``"bbp"``'s.
 """
 
 from __future__ import annotations
