@@ -151,7 +151,7 @@ the ground truth.
 
 `benchmarks/bench_transition.py`: 12 layers x 200 steps x 768 ranks (2304 x 768 matrices), one
 BLAS thread, shared 2-core machine: first call 2.9 s (Numba compile from cache and the exact MP
-nulls of three shapes), then 1.5 s (`"bbp"`), 0.8 s (`"detect"`, `"changepoint"`).
+nulls of three shapes), then 1.5 s (`"bbp"`), 0.6 s (`"detect"`), 0.9 s (`"changepoint"`).
 
 ## Limitations (measured, not fixed)
 
