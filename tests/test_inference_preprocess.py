@@ -173,3 +173,23 @@ def test_winsorised_confirmation_tames_heavy_tails_under_a_strong_signal():
     c = z.std() * np.sqrt(2 * np.log(z.size))
     np.testing.assert_allclose(out - low, np.clip(z, z.mean() - c, z.mean() + c), atol=1e-12)
     assert np.abs(out - low).max() < np.abs(z).max()
+
+
+def test_confirmation_leaves_the_first_rank_score_spike_alone():
+    # A harmonic is never stronger than its fundamental, so step 0 is the rank test's own:
+    # with an untransformed spectrum that shows no outlier at all, one spike still counts (the
+    # size under pure noise and the power near the threshold are the rank test's), and the
+    # second needs the confirmation it does not get.
+    from bbpfit.inference.confirm import confirm_on_untransformed
+    from bbpfit.inference.methods import STEP_TESTS, Step
+
+    lam = null_eigenvalues(400, 200, size=1, rng=0)[0]
+    steps = [Step(9.0, 1e-4, 3.0, 1.0), Step(8.0, 1e-3, 3.0, 1.0), Step(2.0, 0.5, 3.0, 1.0)]
+    out, note = confirm_on_untransformed(STEP_TESTS["tw"], steps, lam, 400, alpha=0.05, kmax=10,
+                                         n_null=999, cache=None)
+    assert [s.pvalue <= 0.05 for s in out] == [True, False]
+    assert out[0].pvalue == 1e-4 and out[1].pvalue > 0.05
+    assert "1 confirmed" in note
+    one, _ = confirm_on_untransformed(STEP_TESTS["tw"], steps[1:], lam, 400, alpha=0.05,
+                                      kmax=10, n_null=999, cache=None)
+    assert one == steps[1:]
