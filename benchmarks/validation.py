@@ -8,11 +8,13 @@ level, ``"auto"`` and ``"tw"`` (identical where ``"auto"`` took the plain ``"tw"
 non-Gaussian ``"tw"`` on the first 100 reps, for contrast). ``real``: all-MiniLM-L6-v2's 2-D
 weights, as they are and entry-shuffled. ``power``: one planted spike at (1000, 500) beside the
 oracle that knows sigma2, and three spikes. ``strength``: theta-hat errors, interval coverage.
+``strong``: the count on a very strong rank-3 signal (thetas 30, 20, 12 on
+400 x 200) per entry law: ``"auto"``, the rank scores alone, and ``"tw"`` untransformed.
 
 Usage (the documented run: defaults, ``--workers 2``, about two hours on two busy cores)::
 
     OPENBLAS_NUM_THREADS=1 nice python benchmarks/validation.py [--reps 400] [--workers 2]
-        [--sections calibration,real,power,strength] [--minilm PATH] [--results DIR]
+        [--sections calibration,real,power,strength,strong] [--minilm PATH] [--results DIR]
 """
 
 from __future__ import annotations
@@ -93,6 +95,33 @@ def calibration_cell(law, shape, reps):
             tw.append(spike_test(bf.spectrum(w), method="tw", max_spikes=1).n_spikes >= 1)
     return {"law": law, "shape": list(shape), "reps": reps, "auto": int(sum(auto)),
             "tw": int(sum(tw)), "tw_reps": len(tw), "paths": paths}
+
+
+STRONG = (400, 200, (30.0, 20.0, 12.0))
+
+
+def strong_cell(law, reps):
+    """Spike counts on a very strong rank-3 signal in ``law`` noise: ``"auto"``, the sequential
+    ``"tw"`` test on the rank scores alone (what the rank path counted before its counts were
+    confirmed on the untransformed spectrum) and ``"tw"`` on the untransformed matrix."""
+    from bbpfit.inference import rank_gaussianize, spike_test
+
+    n, m, thetas = STRONG
+    rng = np.random.default_rng(seed_of("strong", law))
+    out = {"auto": [], "scores": [], "tw": []}
+    for _ in range(reps):
+        w = planted_noise(n, m, thetas, law, rng)
+        out["auto"].append(spike_test(w, rng=rng).n_spikes)
+        out["scores"].append(spike_test(rank_gaussianize(w, rng=rng), method="tw").n_spikes)
+        out["tw"].append(spike_test(w, method="tw").n_spikes)
+    return {"law": law, "reps": reps, **out}
+
+
+def planted_noise(n, m, thetas, law, rng) -> np.ndarray:
+    """``Z + sqrt(n) sum theta_i u_i v_i^T`` with ``Z`` of the named unit-variance law."""
+    u = np.linalg.qr(rng.standard_normal((n, len(thetas))))[0]
+    v = np.linalg.qr(rng.standard_normal((m, len(thetas))))[0]
+    return draw(law, (n, m), rng) + np.sqrt(n) * (u * np.asarray(thetas)) @ v.T
 
 
 # --------------------------------------------------------------------------- real weights
@@ -254,6 +283,21 @@ def calibration_tables(cal) -> str:
     return "\n\n".join(parts)
 
 
+def strong_tables(strong) -> str:
+    n, m, thetas = STRONG
+    rows = []
+    for c in sorted(strong, key=lambda c: LAWS.index(c["law"])):
+        row = [c["law"]]
+        for key in ("auto", "scores", "tw"):
+            x = np.asarray(c[key])
+            row.append(f"{np.mean(x == 3):.2f} / {np.mean(x > 3):.2f} / {np.median(x):.0f}")
+        rows.append(row)
+    return (f"{n} x {m}, thetas {', '.join(f'{t:g}' for t in thetas)} (noise units), "
+            f"{strong[0]['reps']} repetitions per law; each cell: P(n_spikes = 3) / "
+            "P(n_spikes > 3) / median count:\n\n"
+            + md_table(["entries", '"auto"', "rank scores alone", '"tw" (untransformed)'], rows))
+
+
 def real_tables(real) -> str:
     rows, flags, tw_flags, total = [], 0, 0, 0
     for r in real["layers"]:
@@ -333,7 +377,7 @@ def power_figure(power, path):
     plt.close(fig)
 
 
-def write_report(cal, real, power, three, strength):
+def write_report(cal, real, power, three, strength, strong=None):
     """Replace the blocks between ``<!-- name -->`` and ``<!-- /name -->`` in docs/validation.md."""
     doc = ROOT / "docs" / "validation.md"
     text = doc.read_text() if doc.exists() else ""
@@ -345,6 +389,8 @@ def write_report(cal, real, power, three, strength):
     if power:
         blocks["power"] = power_tables(power, three, strength)
         power_figure(power, ROOT / "docs" / "power_curve.png")
+    if strong:
+        blocks["strong"] = strong_tables(strong)
     for name, body in blocks.items():
         start, end = f"<!-- {name} -->", f"<!-- /{name} -->"
         if start in text:
@@ -364,6 +410,7 @@ def main():
     parser.add_argument("--sections", default="calibration,real,power,strength")
     parser.add_argument("--minilm", default=None)
     parser.add_argument("--results", type=Path, default=None)
+    parser.add_argument("--strong-reps", type=int, default=50)
     args = parser.parse_args()
     results = args.results or RESULTS
     sections = set(args.sections.split(","))
@@ -385,6 +432,10 @@ def main():
             for r in RATIOS:
                 submit("power", f"power_{r}_r{args.reps}", power_cell, r, args.reps)
             submit("three", f"three_r{args.reps}", three_spike_cell, args.reps)
+        if "strong" in sections:
+            for law in LAWS:
+                submit("strong", f"strong2_{law}_r{args.strong_reps}", strong_cell, law,
+                       args.strong_reps)
         if "strength" in sections:
             reps = max(args.reps // 2, 20)
             for r in (1.5, 2.0, 3.0):
@@ -392,7 +443,7 @@ def main():
         out = {k: [f.result() for f in v] for k, v in jobs.items()}
     cal, power, strength = out.get("cal"), out.get("power", []), out.get("strength", [])
     real, three = out.get("real", [None])[0], out.get("three", [None])[0]
-    write_report(cal, real, power, three, strength)
+    write_report(cal, real, power, three, strength, out.get("strong"))
 
 
 if __name__ == "__main__":
