@@ -24,7 +24,7 @@ from ..fit import fit_mp, fit_mp_array
 from ..fit.kritchman_nadler import kn_sigma2
 from ..spectrum import Spectrum, eigenvalues, matrix_shape, spectrum
 from ..spectrum.eigenvalues import _is_torch
-from .confirm import confirm_on_untransformed
+from .confirm import confirm_on_untransformed, winsorised_spectrum
 from .diagnostics import BULK_KS_MAX, Diagnostics
 from .methods import STEP_TESTS, run_sequential
 from .null_cache import N_NULL, NullCache
@@ -219,11 +219,12 @@ def spike_test(x, *, alpha=0.05, method="auto", max_spikes=None, rng=None, sigma
     test = STEP_TESTS[test_name]
     steps = run_sequential(test, lam, n, alpha=alpha, kmax=kmax, n_null=n_null,
                            cache=null_cache, sigma2=sigma2)
-    if entries is not None and prep is not None and prepared.entries is not None:
-        pre = prepared.entries
-        lam_pre = raw.eigenvalues if pre is entries else eigenvalues(pre, check_finite_values=False)
-        steps, note = confirm_on_untransformed(test, steps, lam_pre, pre.shape[0], alpha=alpha,
-                                               kmax=kmax, n_null=n_null, cache=null_cache)
+    pre = prepared.entries if entries is not None and prep is not None else None
+    if pre is not None:
+        lam_pre = raw.eigenvalues if pre is entries else None
+        steps, note = confirm_on_untransformed(
+            test, steps, lambda: winsorised_spectrum(pre, prepared.noise, lam_pre), pre.shape[0],
+            alpha=alpha, kmax=kmax, n_null=n_null, cache=null_cache)
         reasons.append(note)
     n_spikes = sum(1 for s in steps if s.pvalue <= alpha)
     if lam is not raw.eigenvalues:

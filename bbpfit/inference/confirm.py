@@ -26,6 +26,8 @@ from dataclasses import replace
 
 import numpy as np
 
+from ..spectrum import eigenvalues
+from .diagnostics import outlier_count, signal_residual
 from .methods import Step, run_sequential
 
 
@@ -46,7 +48,22 @@ def winsorize_noise(a: np.ndarray, residual: np.ndarray) -> np.ndarray:
     return (a - residual) + np.clip(residual, lo, hi)
 
 
-def confirm_on_untransformed(test, steps: list[Step], lam, n: int, *, alpha, kmax, n_null,
+def winsorised_spectrum(entries: np.ndarray, noise: np.ndarray | None, lam=None) -> np.ndarray:
+    """Descending spectrum of :func:`winsorize_noise` applied to ``entries`` (n x m, n >= m).
+
+    ``noise`` is ``entries`` less its delocalised outlier components (computed here when None);
+    ``lam``, the spectrum of ``entries`` itself, is returned when nothing is clipped.
+    """
+    if noise is None:
+        lam_e = eigenvalues(entries, check_finite_values=False) if lam is None else lam
+        noise = signal_residual(entries, outlier_count(lam_e, entries.shape[0]))[0]
+    w = winsorize_noise(entries, noise)
+    if w is entries and lam is not None:
+        return lam
+    return eigenvalues(w, check_finite_values=False)
+
+
+def confirm_on_untransformed(test, steps: list[Step], spectrum, n: int, *, alpha, kmax, n_null,
                              cache) -> tuple[list[Step], str]:
     """Combine the rank-score steps with the same sequential test on the untransformed spectrum.
 
@@ -56,8 +73,10 @@ def confirm_on_untransformed(test, steps: list[Step], lam, n: int, *, alpha, kma
         The step test (:data:`bbpfit.inference.methods.STEP_TESTS`).
     steps : list of Step
         The sequential steps on the rank scores.
-    lam : numpy.ndarray
-        Descending spectrum of the winsorised matrix before rank-Gaussianisation (``n`` rows).
+    spectrum : numpy.ndarray or callable
+        The descending spectrum of the winsorised matrix before rank-Gaussianisation (``n``
+        rows), or a function returning it (e.g. of :func:`winsorised_spectrum`), only called
+        when there are at least two rank-score spikes to confirm.
     alpha, kmax, n_null, cache
         As in :func:`bbpfit.inference.methods.run_sequential`.
 
@@ -76,6 +95,7 @@ def confirm_on_untransformed(test, steps: list[Step], lam, n: int, *, alpha, kma
     if n_scores == 1:
         return steps, ("one rank-score spike: the top component needs no confirmation (a "
                        "harmonic is never stronger than its fundamental)")
+    lam = spectrum() if callable(spectrum) else spectrum
     raw = run_sequential(test, lam, n, alpha=alpha, kmax=min(kmax, n_scores), n_null=n_null,
                          cache=cache)  # the winsorised spectrum
     out = []

@@ -115,6 +115,13 @@ def entry_tails(a: np.ndarray) -> tuple[float, float, float, float]:
     return b2 - 3.0, kurtosis_pvalue(b2, flat.size), t, p_max
 
 
+def outlier_count(lam: np.ndarray, n: int) -> int:
+    """Eigenvalues above the fit layer's Tracy-Widom trimming edge (at most MAX_PROJECTED)."""
+    from ..fit import fit_mp_array
+
+    return min(int(fit_mp_array(lam, n).n_excluded), MAX_PROJECTED)
+
+
 def _delocalized(x: np.ndarray) -> np.ndarray:
     """Which unit columns of ``x`` are spread out (``sum x^4 < 6 / len``; Haar vectors: ``3 / len``).
 

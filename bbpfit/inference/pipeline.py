@@ -21,16 +21,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..fit import fit_mp_array
 from ..spectrum import eigenvalues
 from .biwhiten import biwhiten
-from .confirm import winsorize_noise
 from .diagnostics import (
     DIAGNOSTIC_LEVEL,
-    MAX_PROJECTED,
     Diagnostics,
     entry_tails,
     make_diagnostics,
+    outlier_count,
     scale_heterogeneity,
     scores_of,
     signal_residual,
@@ -42,9 +40,9 @@ class Prepared:
     """The matrix to test (``n >= m`` orientation) with the path and the reasons.
 
     ``eigenvalues`` is the tested matrix's spectrum when it was computed on the way (else None);
-    ``entries``, on the rank paths, the matrix before rank-Gaussianisation with its noise
-    winsorised (:func:`bbpfit.inference.confirm.winsorize_noise`), on whose spectrum the count
-    is confirmed (else None).
+    ``entries``, on the rank paths, the matrix before rank-Gaussianisation (else None), on which
+    :func:`bbpfit.inference.confirm.confirm_on_untransformed` confirms the count; ``noise`` its
+    part without the delocalised outlier components when it was computed on the way.
     """
 
     matrix: np.ndarray
@@ -54,15 +52,11 @@ class Prepared:
     biwhitened: bool
     eigenvalues: np.ndarray | None = None
     entries: np.ndarray | None = None
+    noise: np.ndarray | None = None
 
 
 def _oriented(a):
     return a.T if a.shape[0] < a.shape[1] else a
-
-
-def _outliers(lam, n) -> int:
-    """Eigenvalues above the fit layer's Tracy-Widom trimming edge (at most MAX_PROJECTED)."""
-    return min(int(fit_mp_array(lam, n).n_excluded), MAX_PROJECTED)
 
 
 def drop_zero_lines(a, path, reasons):
@@ -79,10 +73,8 @@ def drop_zero_lines(a, path, reasons):
 
 def prepare_rank(a, rng, raw) -> Prepared:
     """``method="rank"``: rank-Gaussianise, then test."""
-    residual, _ = signal_residual(a, _outliers(raw.eigenvalues, a.shape[0]))
     return Prepared(scores_of(a, rng), ("rank-gaussianize",),
-                    ("entries rank-Gaussianised (method='rank')",), None, False,
-                    entries=winsorize_noise(a, residual))
+                    ("entries rank-Gaussianised (method='rank')",), None, False, entries=a)
 
 
 def prepare_biwhiten(a, rng, raw) -> Prepared:
@@ -119,7 +111,7 @@ def prepare_auto(a, rng, raw) -> Prepared:
     a = drop_zero_lines(a, path, reasons)
     scores = scores_of(a, rng)
     lam_raw = raw.eigenvalues if a.shape == shape else eigenvalues(a)
-    r = _outliers(lam_raw, a.shape[0])
+    r = outlier_count(lam_raw, a.shape[0])
     residual, removed = signal_residual(a, r)
     tails = entry_tails(residual)
     lam_scores = None
@@ -128,7 +120,7 @@ def prepare_auto(a, rng, raw) -> Prepared:
                        "component(s) (a low-rank signal, not the noise law)")
     if not _gaussian(tails):
         lam_scores = eigenvalues(scores, check_finite_values=False)
-        r = _outliers(lam_scores, a.shape[0])
+        r = outlier_count(lam_scores, a.shape[0])
     spread = scale_heterogeneity(scores, r)
     p_het = min(1.0, 2.0 * min(spread))
     kept = f" after projecting out {r} outlier component(s)" if r else ""
@@ -155,8 +147,8 @@ def prepare_auto(a, rng, raw) -> Prepared:
                    "the exact Gaussian null holds for any iid entry law")
     if scores is None:
         scores = scores_of(a, rng)
-    return Prepared(scores, tuple(path), tuple(reasons), diag, biwhitened, lam_scores,
-                    winsorize_noise(a, residual))
+    return Prepared(scores, tuple(path), tuple(reasons), diag, biwhitened, lam_scores, a,
+                    residual)
 
 
 #: Preprocessing by method name: ``f(entries n x m, rng, raw Spectrum) -> Prepared``.
