@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from scipy import stats
 
 import bbpfit as bf
 from bbpfit.inference import (
@@ -11,7 +12,7 @@ from bbpfit.inference import (
     rank_gaussianize,
     strength_interval,
 )
-from bbpfit.inference.rank_gauss import normal_scores
+from bbpfit.inference.rank_gauss import normal_scores, rank_order
 from bbpfit.inference.strengths import bbp_strengths
 from bbpfit.laws.wishart import null_eigenvalues
 
@@ -30,6 +31,37 @@ def test_rank_gaussianize_breaks_ties_at_random_and_reproducibly():
     np.testing.assert_array_equal(a, rank_gaussianize(w, rng=5))
     assert not np.array_equal(a, rank_gaussianize(w, rng=6))
     assert a[w < 0].max() < a[w > 0].min()  # the two tied groups keep their order
+
+
+def test_rank_order_equals_a_stable_argsort_of_distinct_float32_values():
+    # float32 weights keep every bit in the integer sort keys: the order is exact.
+    rng = np.random.default_rng(3)
+    distinct = np.unique(rng.standard_t(4, size=30000).astype(np.float32))
+    w = rng.permutation(distinct)[:29000].reshape(290, 100)
+    np.testing.assert_array_equal(rank_order(w), np.argsort(w.ravel(), kind="stable"))
+
+
+@pytest.mark.parametrize("fill", [0.0, 0.5])  # many ties (shuffle path), few ties (in-run path)
+def test_rank_order_shuffles_every_run_of_ties_uniformly(fill):
+    # Runs {a, b} (with -0.0 == 0.0) and {d, e} among distinct values: each of the 2! * 2!
+    # arrangements must come out with probability 1/4 (chi-square, 4000 draws, level 0.001).
+    rng = np.random.default_rng(4)
+    base = rng.standard_normal(40)
+    base[[3, 17]] = [0.0, -0.0]
+    base[[8, 12]] = 2.5
+    if fill == 0.0:
+        base[20:] = base[3]  # now most entries are tied: 22 zeros
+    seen = {}
+    for seed in range(4000):
+        o = rank_order(base, seed)
+        pos = np.empty_like(o)
+        pos[o] = np.arange(o.size)
+        key = (pos[3] < pos[17], pos[8] < pos[12])
+        seen[key] = seen.get(key, 0) + 1
+        assert np.all(np.diff(base[o]) >= 0)
+    counts = np.array(list(seen.values()))
+    assert counts.size == 4
+    assert stats.chisquare(counts).pvalue > 1e-3
 
 
 def test_rank_gaussianize_rejects_bad_input():

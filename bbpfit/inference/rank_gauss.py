@@ -17,26 +17,36 @@ import numpy as np
 from scipy.special import ndtri
 
 from .._validation import as_real_array
+from ._rank_kernels import sort_keys, split_keys
 
 
 def rank_order(a: np.ndarray, rng=None) -> np.ndarray:
     """Flat indices of ``a`` in ascending order, ties in a uniformly random order.
 
-    ``rng`` is only drawn from when ``a`` has tied values.
+    Values are compared on their top ``64 - ceil(log2 N)`` bits (:mod:`._rank_kernels`; exact
+    for float32 weights); values equal there count as ties. Any monotone map followed by ranks
+    with random tie-breaking keeps the null property (a uniformly random arrangement of the
+    scores under exchangeable entries). ``rng`` is only drawn from when there are ties.
     """
-    flat = a.ravel()
-    order = np.argsort(flat)
-    srt = flat[order]
-    eq = srt[1:] == srt[:-1]
-    if eq.any():
-        # Shuffle within each run of equal values only: sorting the tied positions by (value,
-        # random key) keeps every run in place and permutes it uniformly at random.
-        tied = np.zeros(flat.size, dtype=bool)
-        tied[1:] |= eq
-        tied[:-1] |= eq
-        pos = np.flatnonzero(tied)
+    flat = np.ascontiguousarray(a, dtype=np.float64).ravel()
+    index_bits = max(1, int(flat.size - 1).bit_length())
+    keys = sort_keys(flat, index_bits)
+    keys.sort()
+    order, tied = split_keys(keys, index_bits)
+    pos = np.flatnonzero(tied)
+    if 8 * pos.size > flat.size:
+        # Many ties (discrete weights): rank a uniformly shuffled copy instead; ties are broken
+        # by position, so every run of tied values comes out in a uniformly random order.
+        shuffle = np.random.default_rng(rng).permutation(flat.size)
+        keys = sort_keys(flat[shuffle], index_bits)
+        keys.sort()
+        order = shuffle[split_keys(keys, index_bits)[0]]
+    elif pos.size:
+        # Few ties: shuffle within each run only, sorting the tied positions by (value, random
+        # key), which keeps every run in place and permutes it uniformly at random.
+        value = keys[pos] >> np.uint64(index_bits)
         rng = np.random.default_rng(rng)
-        order[pos] = order[pos][np.lexsort((rng.random(pos.size), srt[pos]))]
+        order[pos] = order[pos][np.lexsort((rng.random(pos.size), value))]
     return order
 
 
