@@ -129,12 +129,14 @@ def test_bbpfit_warnings_go_to_notes(monkeypatch, recwarn):
     import bbpfit.zoo.layer as layer
     from bbpfit import FitWarning
 
+    real = layer.spike_test_given_spectrum
+
     def noisy(*args, **kwargs):
         warnings.warn("the bulk looks odd", FitWarning, stacklevel=2)
         warnings.warn("not ours", UserWarning, stacklevel=2)
-        return spike_test(*args, **kwargs)
+        return real(*args, **kwargs)
 
-    monkeypatch.setattr(layer, "spike_test", noisy)
+    monkeypatch.setattr(layer, "spike_test_given_spectrum", noisy)
     w = planted(np.random.default_rng(2), 200, 60)
     rep = analyze_layer("x", w, method="tw", null_cache=default_null_cache())
     assert rep.notes == ("the bulk looks odd",)

@@ -197,3 +197,36 @@ def test_null_cache_directory(tmp_path):
     lam = null_eigenvalues(150, 60, rng=np.random.default_rng(6))
     res = spike_test(bf.Spectrum(lam, n=150, m=60), null_cache=tmp_path, n_null=199)
     assert len(list(tmp_path.glob("*.npy"))) == len(res.pvalues)
+
+
+def test_given_spectrum_is_used_and_must_match(two_spikes):
+    from bbpfit.inference.api import spike_test_given_spectrum
+
+    rng = np.random.default_rng(7)
+    w = rng.standard_t(4, size=(300, 120)) + planted(300, 120, [3.0], rng)
+    spec = bf.spectrum(w)
+    a, b = spike_test(w, rng=1), spike_test_given_spectrum(w, spec, rng=1)
+    assert (a.n_spikes, a.path, list(a.pvalues), a.sigma2) == (b.n_spikes, b.path, list(b.pvalues), b.sigma2)
+    # the given eigenvalues are the ones reported (here a shifted copy, to see it is not recomputed)
+    shifted = bf.Spectrum(spec.eigenvalues * 2.0, n=spec.n, m=spec.m)
+    assert spike_test_given_spectrum(w, shifted, method="tw").spikes[0] == 2.0 * spec.eigenvalues[0]
+    with pytest.raises(ValueError, match=r"\(300, 110\) matrix"):
+        spike_test_given_spectrum(w, bf.spectrum(w[:, :110]))
+    with pytest.raises(TypeError, match="Spectrum"):
+        spike_test_given_spectrum(w, spec.eigenvalues)
+
+
+@pytest.mark.parametrize("shape", [(1536, 384), (400, 200)])
+def test_top_singular_vectors_by_lanczos_match_the_svd(shape):
+    from bbpfit.inference.diagnostics import gram_spectrum, top_singular_vectors
+
+    rng = np.random.default_rng(8)
+    a = planted(*shape, [4.0, 3.0, 2.5], rng)
+    u_ref, s_ref, vt_ref = np.linalg.svd(a, full_matrices=False)
+    lam, gram = gram_spectrum(a)
+    np.testing.assert_allclose(lam, bf.eigenvalues(a), rtol=1e-12, atol=1e-12 * lam[0])
+    for g in (None, gram):
+        u, v = top_singular_vectors(a, 6, g)
+        # same subspace, column by column (signs free)
+        np.testing.assert_allclose(np.abs(np.sum(v * vt_ref[:6].T, axis=0)), 1.0, atol=1e-8)
+        np.testing.assert_allclose(np.abs(np.sum(u * u_ref[:, :6], axis=0)), 1.0, atol=1e-8)

@@ -54,13 +54,17 @@ def _renamed(err: Exception) -> Exception:
     return type(err)(str(err).replace("`W`", "`x`"))
 
 
-def read_input(x, need_entries: bool, name):
-    """``(entries n x m float64 or None, untransformed Spectrum)`` of a matrix or a Spectrum."""
+def read_input(x, need_entries: bool, name, raw: Spectrum | None = None):
+    """``(entries n x m float64 or None, untransformed Spectrum)`` of a matrix or a Spectrum.
+
+    ``raw``, the matrix's spectrum when the caller has computed it already, is used instead of
+    computing it again (its ``n`` and ``m`` must match the matrix).
+    """
     if isinstance(x, Spectrum):
         return None, x if name is None else dataclasses.replace(x, name=name)
     if _is_torch(x):
         try:
-            spec = spectrum(x, name=name)
+            spec = spectrum(x, name=name) if raw is None else raw
         except (TypeError, ValueError) as err:
             raise _renamed(err) from None
         if not need_entries:
@@ -80,6 +84,11 @@ def read_input(x, need_entries: bool, name):
     a = a.reshape(rows, cols)
     if rows < cols:
         a = a.T
+    if raw is not None and spec is None:
+        if (raw.n, raw.m) != a.shape:
+            raise ValueError(f"the given spectrum is of an ({raw.n}, {raw.m}) matrix, `x` is "
+                             f"{a.shape[0]} x {a.shape[1]}")
+        spec = raw if name is None else dataclasses.replace(raw, name=name)
     if spec is None and min(rows, cols) >= MIN_M:
         lam = eigenvalues(a, check_finite_values=False)
         spec = Spectrum(lam, n=a.shape[0], m=a.shape[1], name=name, shape=shape)
@@ -180,6 +189,24 @@ def spike_test(x, *, alpha=0.05, method="auto", max_spikes=None, rng=None, sigma
     >>> bf.spike_test(rng.standard_t(3, (400, 200))).path
     ('rank-gaussianize', 'tw')
     """
+    return _spike_test(x, None, alpha=alpha, method=method, max_spikes=max_spikes, rng=rng,
+                       sigma2=sigma2, n_null=n_null, null_cache=null_cache, name=name)
+
+
+def spike_test_given_spectrum(x, spectrum: Spectrum, **options) -> SpikeTestResult:
+    """:func:`spike_test` of a matrix whose untransformed spectrum is already computed.
+
+    ``spectrum`` (of ``x`` itself, e.g. from :func:`bbpfit.spectrum`) replaces the first
+    eigendecomposition; ``options`` are :func:`spike_test`'s. Used by :func:`bbpfit.analyze`,
+    which reports the spectrum too.
+    """
+    if not isinstance(spectrum, Spectrum):
+        raise TypeError(f"`spectrum` must be a Spectrum, got {type(spectrum).__name__}")
+    return _spike_test(x, spectrum, **options)
+
+
+def _spike_test(x, raw, *, alpha=0.05, method="auto", max_spikes=None, rng=None, sigma2=None,
+                n_null=N_NULL, null_cache=None, name=None) -> SpikeTestResult:
     alpha = check_alpha(alpha)
     prep, test_name = check_method(method, METHODS)
     known = sigma2 is not None
@@ -190,7 +217,7 @@ def spike_test(x, *, alpha=0.05, method="auto", max_spikes=None, rng=None, sigma
         sigma2 = check_positive(sigma2, "sigma2")
     n_null = check_int(n_null, "n_null", minimum=19)
     null_cache = _as_cache(null_cache)
-    entries, raw = read_input(x, prep is not None, name)
+    entries, raw = read_input(x, prep is not None, name, raw)
     _check_size(raw.m if raw is not None else entries.shape[1])
     if not raw.eigenvalues[0] > 0:
         raise ValueError("`x` is zero: there is no spectrum to test")

@@ -27,6 +27,7 @@ from .diagnostics import (
     DIAGNOSTIC_LEVEL,
     Diagnostics,
     entry_tails,
+    gram_spectrum,
     make_diagnostics,
     outlier_count,
     scale_heterogeneity,
@@ -114,14 +115,14 @@ def prepare_auto(a, rng, raw) -> Prepared:
     r = outlier_count(lam_raw, a.shape[0])
     residual, removed = signal_residual(a, r)
     tails = entry_tails(residual)
-    lam_scores = None
+    lam_scores = gram = None
     if removed:
         reasons.append(f"entry tails checked after removing {removed} delocalised outlier "
                        "component(s) (a low-rank signal, not the noise law)")
     if not _gaussian(tails):
-        lam_scores = eigenvalues(scores, check_finite_values=False)
+        lam_scores, gram = gram_spectrum(scores)
         r = outlier_count(lam_scores, a.shape[0])
-    spread = scale_heterogeneity(scores, r)
+    spread = scale_heterogeneity(scores, r, gram)
     p_het = min(1.0, 2.0 * min(spread))
     kept = f" after projecting out {r} outlier component(s)" if r else ""
     biwhitened = p_het < DIAGNOSTIC_LEVEL

@@ -18,8 +18,8 @@ import numpy as np
 
 from .._warnings import BBPFitWarning
 from ..fit import MPFit, fit_mp
-from ..inference import SpikeTestResult, spike_test
-from ..inference.api import MIN_BULK, MIN_M
+from ..inference import SpikeTestResult
+from ..inference.api import MIN_BULK, MIN_M, spike_test_given_spectrum
 from ..sources import iter_layers
 from ..spectrum import Spectrum, spectrum
 
@@ -147,8 +147,9 @@ def analyze_layer(name: str, weight, *, alpha: float = 0.05, method: str = "auto
             else:
                 kmax = None if max_spikes is None else max(1, min(max_spikes, spec.m - MIN_BULK))
                 x = spec if method in SPECTRUM_METHODS else weight
-                res = spike_test(x, alpha=alpha, method=method, max_spikes=kmax, rng=rng,
-                                 null_cache=null_cache, name=name)
+                res = spike_test_given_spectrum(
+                    x, spec, alpha=alpha, method=method, max_spikes=kmax, rng=rng,
+                    null_cache=null_cache, name=name)
                 fit = res.fit
     notes += [n for n in _notes_of(caught) if n not in notes]
     return LayerReport(name, shape, spec, res, fit, eff, tuple(notes))
