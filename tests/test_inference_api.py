@@ -230,3 +230,18 @@ def test_top_singular_vectors_by_lanczos_match_the_svd(shape):
         # same subspace, column by column (signs free)
         np.testing.assert_allclose(np.abs(np.sum(v * vt_ref[:6].T, axis=0)), 1.0, atol=1e-8)
         np.testing.assert_allclose(np.abs(np.sum(u * u_ref[:, :6], axis=0)), 1.0, atol=1e-8)
+
+
+def test_top_singular_vectors_fall_back_when_lanczos_fails(monkeypatch):
+    from scipy.sparse.linalg import ArpackNoConvergence
+
+    import bbpfit.inference.diagnostics as dg
+
+    def fail(*args, **kwargs):
+        raise ArpackNoConvergence("no convergence", np.empty(0), np.empty((0, 0)))
+
+    a = planted(600, 200, [4.0, 3.0], np.random.default_rng(9))
+    ref = dg.top_singular_vectors(a, 3)[1]
+    monkeypatch.setattr(dg, "eigsh", fail)
+    np.testing.assert_allclose(np.abs(np.sum(dg.top_singular_vectors(a, 3)[1] * ref, axis=0)),
+                               1.0, atol=1e-10)
