@@ -245,3 +245,14 @@ def test_top_singular_vectors_fall_back_when_lanczos_fails(monkeypatch):
     monkeypatch.setattr(dg, "eigsh", fail)
     np.testing.assert_allclose(np.abs(np.sum(dg.top_singular_vectors(a, 3)[1] * ref, axis=0)),
                                1.0, atol=1e-10)
+
+
+def test_given_spectrum_of_a_tensor_must_match_too():
+    torch = pytest.importorskip("torch")
+    from bbpfit.inference.api import spike_test_given_spectrum
+
+    w = torch.randn(200, 80, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    spec = bf.spectrum(w)
+    assert spike_test_given_spectrum(w, spec, rng=0).n_spikes == spike_test(w, rng=0).n_spikes
+    with pytest.raises(ValueError, match=r"\(200, 70\) matrix"):
+        spike_test_given_spectrum(w, bf.spectrum(w[:, :70]))

@@ -70,7 +70,7 @@ def read_input(x, need_entries: bool, name, raw: Spectrum | None = None):
         if not need_entries:
             return None, spec
         a = x.detach().to("cpu").double().numpy()
-        shape = spec.shape
+        shape = tuple(x.shape)
     else:
         arr = np.asarray(x)
         check_real_dtype(arr.dtype, "x")
@@ -84,7 +84,7 @@ def read_input(x, need_entries: bool, name, raw: Spectrum | None = None):
     a = a.reshape(rows, cols)
     if rows < cols:
         a = a.T
-    if raw is not None and spec is None:
+    if raw is not None:
         if (raw.n, raw.m) != a.shape:
             raise ValueError(f"the given spectrum is of an ({raw.n}, {raw.m}) matrix, `x` is "
                              f"{a.shape[0]} x {a.shape[1]}")
