@@ -264,3 +264,10 @@ def test_object_basics():
     assert tracy_widom(np.int64(2)).beta == 2 and tracy_widom(2.0) == tracy_widom(2)
     with pytest.raises(TypeError, match="`x`"):
         tw.cdf("a")
+
+
+def test_scalar_sf_of_the_hot_loop_equals_the_frozen_law():
+    from bbpfit.laws.tracy_widom import tw1_sf_scalar
+
+    xs = [-8.0, -1.2, 0.0, 2.5, 7.0, 30.0, np.inf, -np.inf]
+    assert [tw1_sf_scalar(x) for x in xs] == [float(v) for v in tracy_widom(1).sf(xs)]

@@ -178,14 +178,19 @@ def null_distribution(n, m, *, kind: str = "kn", n_draws: int = N_NULL, cache=No
     if m > n:
         raise ValueError(f"`m` must be <= `n`, got n={n}, m={m}")
     b = check_int(n_draws, "n_draws", minimum=19)
+    return cached_null(kind, n, m, b, cache)
+
+
+def cached_null(kind: str, n: int, m: int, n_draws: int, cache=None) -> np.ndarray:
+    """:func:`null_distribution` for arguments already checked (the sequential test's hot loop)."""
     cache = DEFAULT_NULL_CACHE if cache is None else cache
-    return cache.get((kind, n, m, b), lambda: simulate_null(kind, n, m, b))
+    return cache.get((kind, n, m, n_draws), lambda: simulate_null(kind, n, m, n_draws))
 
 
 def mc_pvalue(null_sorted: np.ndarray, t: float) -> tuple[float, int]:
     """Monte Carlo p-value ``(1 + #{T_b >= t}) / (B + 1)`` and the count ``#{T_b >= t}``."""
     b = null_sorted.shape[0]
-    count = b - int(np.searchsorted(null_sorted, t, side="left"))
+    count = b - int(null_sorted.searchsorted(t, side="left"))
     return (1.0 + count) / (b + 1.0), count
 
 

@@ -78,6 +78,7 @@ from ._tw_kernels import (
     PDF,
     SF,
     dist_kernel,
+    dist_scalar,
     ppf_kernel,
 )
 
@@ -277,6 +278,11 @@ def _check_beta(beta) -> int:
     ):
         raise ValueError(f"`beta` must be 1 (real, GOE) or 2 (complex, GUE), got {beta!r}")
     return int(beta)
+
+
+def tw1_sf_scalar(x: float) -> float:
+    """TW1 ``sf`` at one float, without the array checks of :meth:`TracyWidom.sf` (hot loops)."""
+    return float(dist_scalar(float(x), SF, _law(1)))
 
 
 class TracyWidom:

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...laws.tracy_widom import tracy_widom
-from ..null_cache import N_NULL_DEFLATION, mc_critical_value, mc_pvalue, null_distribution
+from ...laws.tracy_widom import tracy_widom, tw1_sf_scalar
+from ..null_cache import N_NULL_DEFLATION, cached_null, mc_critical_value, mc_pvalue
 from ..statistics import kn_statistic, ma_constants
 
 #: Below this many null draws at or above the statistic, the p-value is TW-extrapolated.
@@ -58,7 +58,7 @@ def tw_tail_pvalue(null_sorted: np.ndarray, t: float) -> float:
     """TW1 tail p-value with location and scale fitted to a simulated null (median, 99% point)."""
     q50, q99 = sorted_quantile(null_sorted, 0.5), sorted_quantile(null_sorted, 0.99)
     scale = (q99 - q50) / (_TW_Q99 - _TW_MEDIAN)
-    return float(_TW1.sf((t - q50) / scale + _TW_MEDIAN))
+    return tw1_sf_scalar((t - q50) / scale + _TW_MEDIAN)
 
 
 class ExactTW:
@@ -76,8 +76,8 @@ class ExactTW:
 
     def step(self, lam, n, k, *, alpha, kmax, n_null, cache, sigma2=None) -> Step:
         t, s = _statistic(lam, n, k, sigma2)
-        null = null_distribution(n, lam.shape[0] - k, kind="kn" if sigma2 is None else "known",
-                                 n_draws=n_null, cache=cache)
+        null = cached_null("kn" if sigma2 is None else "known", int(n), lam.shape[0] - k,
+                           int(n_null), cache)
         p, count = mc_pvalue(null, t)
         if count < TAIL_COUNT:
             p = tw_tail_pvalue(null, t)
