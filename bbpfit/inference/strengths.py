@@ -73,15 +73,12 @@ def optshrink_strengths(lam, n: int, r: int, sigma2: float) -> np.ndarray:
     lam = np.asarray(lam, dtype=np.float64)
     m = lam.shape[0]
     bulk = lam[r:]
-    out = np.empty(r)
-    for i in range(r):
-        z = math.sqrt(lam[i])
-        s = float(np.sum(z / (z * z - bulk)))
-        phi = s / (m - r)
-        phibar = (s + (n - m) / z) / (n - r)
-        d = phi * phibar
-        out[i] = 1.0 / math.sqrt(d * sigma2) if d > 0 else math.nan
-    return out
+    z = np.sqrt(lam[:r])[:, None]
+    s = np.sum(z / (z * z - bulk[None, :]), axis=1)
+    z = z[:, 0]
+    d = (s / (m - r)) * ((s + (n - m) / z) / (n - r))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(d > 0, 1.0 / np.sqrt(np.where(d > 0, d, 1.0) * sigma2), np.nan)
 
 
 def _simulated_quantiles(theta, n, m, probs, n_draws, seed, known):
