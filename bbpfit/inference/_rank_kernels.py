@@ -14,8 +14,6 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-_SIGN = np.uint64(1) << np.uint64(63)
-
 
 @njit(cache=True)
 def sort_keys(flat, index_bits):

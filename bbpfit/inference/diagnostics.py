@@ -31,7 +31,7 @@ from scipy.special import ndtr
 
 from .._validation import as_real_array
 from ..spectrum import eigenvalues
-from ..spectrum.eigenvalues import SVD_MAX_SIDE
+from ..spectrum.eigenvalues import SVD_MAX_SIDE, descending
 from .rank_gauss import normal_scores, rank_order
 
 #: Level of each diagnostic check.
@@ -210,8 +210,7 @@ def gram_spectrum(x: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     if x.shape[1] <= SVD_MAX_SIDE:
         return eigenvalues(x, check_finite_values=False), None
     gram = x.T @ x
-    lam = np.linalg.eigvalsh(gram)[::-1] / x.shape[0]
-    return np.ascontiguousarray(np.clip(lam, 0.0, None)), gram
+    return descending(np.linalg.eigvalsh(gram), x.shape[0]), gram
 
 
 def scale_heterogeneity(scores: np.ndarray, r: int = 0, gram: np.ndarray | None = None

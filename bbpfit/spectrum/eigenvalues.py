@@ -130,8 +130,13 @@ def eigenvalues(W, *, batched: bool = False, route: str = "auto", check_finite_v
     if rows < cols:
         a = np.swapaxes(a, -1, -2)
     fn = (_svd_numpy if m <= SVD_MAX_SIDE else _gram_numpy) if routes is None else routes[0]
-    lam = fn(a)[..., ::-1] / n
-    return np.ascontiguousarray(np.clip(lam, 0.0, None))
+    return descending(fn(a), n)
+
+
+def descending(ascending: np.ndarray, n: int) -> np.ndarray:
+    """``s**2`` values in ascending order (an eigensolver's) to bbpfit's eigenvalues: / n,
+    descending, rounding residues below 0 clipped."""
+    return np.ascontiguousarray(np.clip(ascending[..., ::-1] / n, 0.0, None))
 
 
 def _eigenvalues_torch(W, batched, routes, check_finite_values):
