@@ -41,6 +41,15 @@ def test_rank_order_equals_a_stable_argsort_of_distinct_float32_values():
     np.testing.assert_array_equal(rank_order(w), np.argsort(w.ravel(), kind="stable"))
 
 
+def test_rank_order_handles_the_whole_float_range():
+    # Extremes, subnormals and signed zeros: the integer keys keep the float order.
+    vals = np.array([1e308, -5e-324, 1.0, -1e308, 5e-324, -1.0, 0.0, 2.5e-310, -2.5e-310, 3.0])
+    rng = np.random.default_rng(5)
+    for _ in range(20):
+        x = rng.permutation(vals)
+        assert np.all(np.diff(x[rank_order(x)]) > 0)
+
+
 @pytest.mark.parametrize("fill", [0.0, 0.5])  # many ties (shuffle path), few ties (in-run path)
 def test_rank_order_shuffles_every_run_of_ties_uniformly(fill):
     # Runs {a, b} (with -0.0 == 0.0) and {d, e} among distinct values: each of the 2! * 2!
