@@ -46,8 +46,14 @@ def test_rank_order_handles_the_whole_float_range():
     vals = np.array([1e308, -5e-324, 1.0, -1e308, 5e-324, -1.0, 0.0, 2.5e-310, -2.5e-310, 3.0])
     rng = np.random.default_rng(5)
     for _ in range(20):
-        x = rng.permutation(vals)
+        x = rng.permutation(vals)  # 10 values, 2 of them tied in their keys: the many-ties path
         assert np.all(np.diff(x[rank_order(x)]) > 0)
+    # Few ties: neighbours one ulp apart share a key among 1000 values and still come in order.
+    x = rng.standard_normal(1000)
+    x[[10, 20, 30]] = 0.7, np.nextafter(0.7, 1.0), np.nextafter(np.nextafter(0.7, 1.0), 1.0)
+    for seed in range(20):
+        y = rng.permutation(x)
+        assert np.all(np.diff(y[rank_order(y, seed)]) > 0)
 
 
 @pytest.mark.parametrize("fill", [0.0, 0.5])  # many ties (shuffle path), few ties (in-run path)

@@ -23,10 +23,10 @@ from ._rank_kernels import sort_keys, split_keys
 def rank_order(a: np.ndarray, rng=None) -> np.ndarray:
     """Flat indices of ``a`` in ascending order, ties in a uniformly random order.
 
-    Values are compared on their top ``64 - ceil(log2 N)`` bits (:mod:`._rank_kernels`; exact
-    for float32 weights); values equal there count as ties. Any monotone map followed by ranks
-    with random tie-breaking keeps the null property (a uniformly random arrangement of the
-    scores under exchangeable entries). ``rng`` is only drawn from when there are ties.
+    Sorted by integer keys of the values' top ``64 - ceil(log2 N)`` bits (:mod:`._rank_kernels`;
+    all of a float32's), then distinct values that share a key are put in order: the order is
+    exact, and only equal values are permuted at random. ``rng`` is drawn from only when two
+    values share a key.
     """
     flat = np.ascontiguousarray(a, dtype=np.float64).ravel()
     index_bits = max(1, int(flat.size - 1).bit_length())
@@ -41,12 +41,18 @@ def rank_order(a: np.ndarray, rng=None) -> np.ndarray:
         keys = sort_keys(flat[shuffle], index_bits)
         keys.sort()
         order = shuffle[split_keys(keys, index_bits)[0]]
+        srt = flat[order]
+        if not np.all(srt[1:] >= srt[:-1]):
+            # Distinct values that share a key: put them in order; equal values keep their
+            # random order (a stable sort of an almost sorted array, near-linear).
+            order = order[np.argsort(srt, kind="stable")]
     elif pos.size:
-        # Few ties: shuffle within each run only, sorting the tied positions by (value, random
-        # key), which keeps every run in place and permutes it uniformly at random.
+        # Few ties: reorder each run of positions that share a key by (value, random key):
+        # distinct values (differing only in their last bits) come out in order, equal ones
+        # uniformly permuted, every run in place.
         value = keys[pos] >> np.uint64(index_bits)
         rng = np.random.default_rng(rng)
-        order[pos] = order[pos][np.lexsort((rng.random(pos.size), value))]
+        order[pos] = order[pos][np.lexsort((rng.random(pos.size), flat[order[pos]], value))]
     return order
 
 
