@@ -6,7 +6,8 @@ unsigned integer (negative numbers bit-flipped, positive ones with the sign bit 
 +0.0), truncated to their top ``64 - index_bits`` bits, with the flat index in the low
 ``index_bits`` bits. numpy sorts uint64 keys with its vectorised quicksort, 3-4x faster than an
 ``argsort`` of the floats; the truncation keeps sign, exponent and at least 26 mantissa bits for
-up to 2^26 entries (float32 weights lose nothing), and values it makes equal are treated as ties.
+up to 2^26 entries (float32 weights lose nothing); :func:`split_keys` flags positions that
+share a key, which the caller orders by value (and equal values at random).
 """
 
 from __future__ import annotations
