@@ -23,15 +23,47 @@ def _fmt(x) -> str:
 
 
 def _table(res) -> str:
-    rows = [[_fmt(getattr(t, c)) for c in _COLUMNS] for t in res.transitions]
-    widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(_COLUMNS)]
-    line = "  ".join(c.ljust(w) if i == 0 else c.rjust(w)
-                     for i, (c, w) in enumerate(zip(_COLUMNS, widths, strict=True)))
+    return _columns(_COLUMNS, [[_fmt(getattr(t, c)) for c in _COLUMNS] for t in res.transitions])
+
+
+def _columns(columns, rows, left=1) -> str:
+    """Aligned text table: the first ``left`` columns left-aligned, the others right-aligned."""
+    widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(columns)]
+    line = "  ".join(c.ljust(w) if i < left else c.rjust(w)
+                     for i, (c, w) in enumerate(zip(columns, widths, strict=True)))
     out = [line, "-" * len(line)]
     for r in rows:
-        out.append("  ".join(v.ljust(w) if i == 0 else v.rjust(w)
+        out.append("  ".join(v.ljust(w) if i < left else v.rjust(w)
                              for i, (v, w) in enumerate(zip(r, widths, strict=True))))
     return "\n".join(out)
+
+
+_RUN_COLUMNS = ("run", "group", "layer", "rank", "detected", "step", "ci_low", "ci_high",
+                "censored", "time", "time_low", "time_high")
+_POOLED_COLUMNS = ("group", "layer", "rank", "n_runs", "n_pooled", "time", "ci_low", "ci_high",
+                   "sd", "note")
+
+
+def _fmt_time(x) -> str:
+    return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.6g}"
+
+
+def _runs_tables(res) -> str:
+    """The per-run table and the pooled table of a RunsTransitionResult."""
+    rows = []
+    for r in res.rows:
+        t = r.transition
+        rows.append([r.run, r.group, t.layer, str(t.rank), _fmt(t.detected), _fmt(t.step),
+                     _fmt(t.ci_low), _fmt(t.ci_high), _fmt(t.censored), _fmt_time(r.time),
+                     _fmt_time(r.time_low), _fmt_time(r.time_high)])
+    pooled = [[p.group, p.layer, str(p.rank), str(p.n_runs), str(p.n_pooled), _fmt_time(p.time),
+               _fmt_time(p.ci_low), _fmt_time(p.ci_high), _fmt_time(p.sd), p.note or "-"]
+              for p in res.pooled]
+    lc = f"{res.confidence_level:.0%}"
+    return "\n".join([
+        f"per run (time axis: {res.time})", _columns(_RUN_COLUMNS, rows, left=3), "",
+        f"pooled per group (mean over runs crossing within their steps; between-run {lc} "
+        "Student-t interval of the mean)", _columns(_POOLED_COLUMNS, pooled, left=2)])
 
 
 def _clean(x):
@@ -82,7 +114,7 @@ def _plot(spectra, res, folder) -> list[str]:
 
 
 @click.command("transition")
-@click.argument("store", type=click.Path(exists=True, file_okay=False))
+@click.argument("stores", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False))
 @click.option("--method", type=click.Choice(["bbp", "detect", "changepoint"]), default="bbp",
               show_default=True, help="Estimator of the crossing step.")
 @click.option("--alpha", type=float, default=0.05, show_default=True,
@@ -96,18 +128,38 @@ def _plot(spectra, res, folder) -> list[str]:
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
               show_default=True)
 @click.option("--plot", "plot_dir", type=click.Path(file_okay=False), default=None,
-              help="Write a spectrogram per layer (PNG) into this folder.")
-def transition(store, method, alpha, confidence, layers, max_spikes, fmt, plot_dir):
+              help="Write a spectrogram per layer (PNG) into this folder (one subfolder per run "
+                   "with several stores).")
+@click.option("--time", "time_axis", default=None,
+              help="Several stores: time axis of the table and the pooled crossings: 'step' "
+                   "(default), 'lr*step' (integrated learning rate), 'elapsed' or a per-step "
+                   "variable of the stores.")
+@click.option("--group", "group", multiple=True,
+              help="Several stores: 'lr' pools runs with the same learning rate; or one label "
+                   "per store (repeat the option). Default: pool all runs.")
+@click.option("--run", "run_names", multiple=True,
+              help="Several stores: a name per store (repeat; default: the folder names).")
+def transition(stores, method, alpha, confidence, layers, max_spikes, fmt, plot_dir, time_axis,
+               group, run_names):
     """Estimate the training step at which each spike of each layer of STORE detached from the
     bulk (the BBP transition), with a confidence interval.
 
     A layer without a crossing is reported as not detected with step '-' and ci_low the last
     recorded step (a lower bound; censored 'right'). A crossing at or before the first recorded
     step has censored 'left': step and ci_low are that step (an upper bound on the crossing).
+
+    With several STOREs (seeds, learning rates of one model) it prints one table with a run
+    column and the crossings pooled over the runs of each group (mean and between-run
+    Student-t interval), on the time axis --time.
     """
     from ..store import open_spectra
     from ..transition import transition_time
 
+    if len(stores) > 1 or time_axis or group or run_names:
+        _several(stores, method, alpha, confidence, layers, max_spikes, fmt, plot_dir,
+                 time_axis, group, run_names)
+        return
+    store = stores[0]
     try:
         spectra = open_spectra(store)
         res = transition_time(spectra, layer=list(layers) or None, alpha=alpha, method=method,
@@ -124,3 +176,38 @@ def transition(store, method, alpha, confidence, layers, max_spikes, fmt, plot_d
     if plot_dir:
         for path in _plot(spectra, res, plot_dir):
             click.echo(f"wrote {path}", err=True)
+
+
+def _several(stores, method, alpha, confidence, layers, max_spikes, fmt, plot_dir, time_axis,
+             group, run_names):
+    import os
+
+    from ..store import open_spectra
+    from ..transition import transition_time
+
+    grouping = None if not group else ("lr" if list(group) == ["lr"] else list(group))
+    try:
+        spectra = [open_spectra(s) for s in stores]
+        names = list(run_names) or None
+        if names is None:
+            names = [os.path.splitext(os.path.basename(os.path.normpath(s)))[0] for s in stores]
+            if len(set(names)) != len(names):
+                names = [f"run{i}" for i in range(len(stores))]
+        res = transition_time(spectra, runs=names, group=grouping, time=time_axis or "step",
+                              layer=list(layers) or None, alpha=alpha, method=method,
+                              confidence_level=confidence, max_spikes=max_spikes)
+    except (ValueError, TypeError, RuntimeError) as exc:
+        raise click.ClickException(str(exc)) from None
+    if fmt == "table":
+        click.echo(_runs_tables(res))
+    elif fmt == "csv":
+        click.echo(res.to_dataframe().to_csv(index=False, na_rep=""), nl=False)
+        click.echo("")
+        click.echo(res.pooled_dataframe().to_csv(index=False, na_rep=""), nl=False)
+    else:
+        click.echo(json.dumps(_clean(res.to_dict()), indent=2))
+    if plot_dir:
+        for ds, run, one in zip(spectra, res.runs, res.results, strict=True):
+            for path in _plot(ds, one, os.path.join(plot_dir, re.sub(r"[^A-Za-z0-9_.-]+", "_",
+                                                                     run))):
+                click.echo(f"wrote {path}", err=True)

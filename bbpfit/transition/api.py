@@ -97,16 +97,19 @@ def _select(da, layer):
 
 def transition_time(spectra, *, layer=None, alpha=0.05, method="bbp", confidence_level=0.9,
                     max_spikes=3, n=None, m=None, n_boot=400, rng=0,
-                    null_cache=None) -> TransitionResult:
+                    null_cache=None, runs=None, group=None, time=None):
     """When did each spike of each layer cross the BBP threshold, with a confidence interval.
 
     Parameters
     ----------
-    spectra : xarray.Dataset or xarray.DataArray
+    spectra : xarray.Dataset or xarray.DataArray, or a list of them (or of store paths)
         A store from :func:`bbpfit.open_spectra` (``eigenvalues(layer, step, rank)``, coords
         ``n``, ``m`` per layer), or a DataArray ``(step, rank)`` / ``(layer, step, rank)`` of
         eigenvalues ``s**2 / n`` with ``n`` (and optionally ``m``) as coordinates, attributes or
-        keywords.
+        keywords. A list or tuple holds several runs (seeds, learning rates) of the same model:
+        each is analysed as alone, and the result is a
+        :class:`~bbpfit.transition.runs_result.RunsTransitionResult` (one table with a ``run``
+        column, and crossings pooled per group; :mod:`bbpfit.transition.runs`).
     layer : str or list of str, optional
         Layers to analyse (default: all).
     alpha : float, default 0.05
@@ -129,10 +132,26 @@ def transition_time(spectra, *, layer=None, alpha=0.05, method="bbp", confidence
         Seeds the bootstrap (fixed by default: the result is reproducible).
     null_cache : bbpfit.inference.NullCache, optional
         Where the exact null samples of the MP test are kept.
+    runs : sequence of str, optional
+        Several runs only: a name per store (default: the store folders' names, else
+        ``run0, run1, ...``).
+    group : None, "lr" or sequence of str, optional
+        Several runs only: which runs are pooled together. None: all of them; ``"lr"``: runs
+        with the same peak recorded learning rate; or one label per store.
+    time : str or callable, optional
+        Several runs only: the time axis of the table and of the pooled crossings, ``"step"``
+        (default), ``"lr*step"`` (the integrated learning rate, ``lr * step`` at a constant
+        rate: compares runs at different learning rates), ``"elapsed"`` (seconds), the name of
+        a per-step variable of the stores (e.g. ``"samples"``, ``"epoch"``), or a callable
+        ``time(ds) -> one value per step`` (:mod:`bbpfit.transition.timeaxis`).
 
     Returns
     -------
     TransitionResult
+        For one store. For a list, a ``RunsTransitionResult``: ``rows`` per (run, layer,
+        rank) in steps and on the time axis, ``pooled`` per (group, layer, rank) with the mean
+        crossing and a between-run Student-t interval of it (:func:`bbpfit.transition.runs.
+        pool_crossings`), ``results`` (each run's own TransitionResult).
         Steps and interval limits always lie within the recorded steps; ``censored`` says when
         a crossing is only bounded: ``"left"``, at or before the first recorded step (a spike
         significant from it, or a ``"bbp"`` growth law above the threshold there: then ``step``
@@ -144,8 +163,11 @@ def transition_time(spectra, *, layer=None, alpha=0.05, method="bbp", confidence
         Fewer than 3 steps, unsorted or duplicate steps, a layer name not in ``spectra``, a layer
         whose eigenvalues are all NaN, unknown ``method``, ``alpha`` or ``confidence_level``
         outside (0, 1), missing ``n``.
+        Several runs: stores with different layers or layer shapes (pass ``layer=`` to pick
+        shared ones), a time axis missing or non-finite in a store, mismatched ``runs`` or
+        ``group`` lengths. ``runs``, ``group`` or ``time`` given with a single store.
     TypeError
-        ``spectra`` not an xarray object.
+        ``spectra`` not an xarray object (or a list of them / of store paths).
 
     Warns
     -----
@@ -182,6 +204,16 @@ def transition_time(spectra, *, layer=None, alpha=0.05, method="bbp", confidence
     >>> res.detected, bool(abs(res.step - tr.t_cross) < 8)
     (True, True)
     """
+    if isinstance(spectra, list | tuple):
+        from .runs import transition_runs
+
+        return transition_runs(spectra, runs=runs, group=group, time=time, layer=layer,
+                               alpha=alpha, method=method, confidence_level=confidence_level,
+                               max_spikes=max_spikes, n=n, m=m, n_boot=n_boot, rng=rng,
+                               null_cache=null_cache)
+    if runs is not None or group is not None or time is not None:
+        raise ValueError("`runs`, `group` and `time` apply to several runs; pass a list of "
+                         "stores (e.g. transition_time([ds], time='lr*step'))")
     alpha = check_alpha(alpha)
     confidence_level = check_alpha(confidence_level, "confidence_level")
     estimator = check_method(method, TRANSITION_METHODS)
