@@ -25,9 +25,14 @@ class SpectrumCallback(TrainerCallback):
     Notes
     -----
     Only the world-process-zero records. The learning rate comes from the optimizer's first
-    parameter group. The ``loss`` variable stays NaN: the Trainer hands no per-step loss to
-    callbacks at step end (it logs its running loss later, every ``logging_steps``). The store
-    is closed (flushed and compacted) in ``on_train_end``.
+    parameter group. The ``loss`` of a recorded step is the one the Trainer logs at that step
+    (``logs["loss"]``: the mean training loss since its previous log), so a loss is stored at
+    every recorded step that is also a logging step (``logging_steps`` a divisor of ``every``,
+    e.g. equal to it) and NaN at the others; the Trainer hands callbacks no per-step loss
+    otherwise. To receive it, the spectra of step ``s`` are taken when that step's log arrives,
+    or at the start of the next step (or the end of training) if none does: the weights are
+    those after optimizer step ``s`` either way. The store is closed (flushed and compacted)
+    in ``on_train_end``.
 
     Examples
     --------
@@ -41,24 +46,42 @@ class SpectrumCallback(TrainerCallback):
         self.every = check_int(every, "every", minimum=1)
         self.recorder_kwargs = recorder_kwargs
         self.recorder: SpectrumRecorder | None = None
+        self._pending = None
 
     def on_train_begin(self, args, state, control, model=None, optimizer=None, **kwargs):
         if not state.is_world_process_zero:
             return
         self.recorder = SpectrumRecorder(model, self.path, every=self.every, **self.recorder_kwargs)
+        self._pending = None
         if self.recorder.last_step is None:
             self.recorder.record(state.global_step, lr=_lr(optimizer))
 
     def on_step_end(self, args, state, control, optimizer=None, **kwargs):
         rec, step = self.recorder, state.global_step
+        self._record_pending()
         if rec is None or step % self.every or (rec.last_step is not None and step <= rec.last_step):
             return
-        rec.record(step, lr=_lr(optimizer))
+        self._pending = (step, _lr(optimizer))  # recorded when this step's loss is logged
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        pending = self._pending
+        if pending is None or state.global_step != pending[0] or not logs or "loss" not in logs:
+            return
+        self._record_pending(loss=float(logs["loss"]))
+
+    def on_step_begin(self, args, state, control, **kwargs):
+        self._record_pending()  # no log came for the recorded step: weights still unchanged
 
     def on_train_end(self, args, state, control, **kwargs):
+        self._record_pending()
         if self.recorder is not None:
             self.recorder.close()
             self.recorder = None
+
+    def _record_pending(self, loss=None):
+        pending, self._pending = self._pending, None
+        if pending is not None and self.recorder is not None:
+            self.recorder.record(pending[0], loss=loss, lr=pending[1])
 
 
 def _lr(optimizer):
