@@ -8,10 +8,28 @@ exact null samples of the MP test (cached in memory per shape); the timed calls 
 BLAS is limited to one thread.
 
 Run: ``python benchmarks/bench_transition.py`` (generation about a minute, then the timings).
+
+Cold start (``--cold``): what the first ``transition_time`` call of a fresh process spends, on a
+store shaped like the scikit-learn digits MLP (a 256 x 64 and a 256 x 256 layer, 201 records;
+simulated so the benchmark needs no torch). Each line runs a new Python process that imports
+bbpfit, opens the store and times two calls, with
+
+- ``cold``: an empty ``NUMBA_CACHE_DIR`` and ``BBPFIT_CACHE_DIR`` (a fresh install: every Numba
+  kernel compiles);
+- ``warm numba``: the Numba cache the cold run wrote (any later process of that install);
+- ``warm numba, simulated nulls``: the same with ``null_cache=NullCache()``, i.e. the null
+  samples simulated per shape as before the shipped table (``bbpfit.transition.null_table``).
+
+Figures are ratios first call / second call of the same process; on a shared machine absolute
+times are noisy. Run: ``python benchmarks/bench_transition.py --cold``.
 """
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import tempfile
 import time
 
 import numpy as np
@@ -67,5 +85,63 @@ def main():
     print(res.summary())
 
 
+_CHILD = r"""
+import sys, time
+t0 = time.perf_counter()
+import bbpfit as bf
+from bbpfit.inference import NullCache
+t1 = time.perf_counter()
+ds = bf.open_spectra(sys.argv[1])
+kw = {"null_cache": NullCache()} if sys.argv[2] == "simulated" else {}
+t2 = time.perf_counter()
+bf.transition_time(ds, **kw)
+t3 = time.perf_counter()
+bf.transition_time(ds, **kw)
+t4 = time.perf_counter()
+print(f"{t1 - t0:.3f} {t3 - t2:.3f} {t4 - t3:.3f}")
+"""
+
+
+def digits_like_store(path, rng=0):
+    """A store with the digits MLP's two analysable layers (256 x 64, 256 x 256), 201 records."""
+    from bbpfit.simulate import spike_trajectory
+    from bbpfit.store import LayerInfo, SpectraWriter
+
+    rng = np.random.default_rng(rng)
+    a = spike_trajectory(256, 64, 201, lambda t: 0.012 * np.asarray(t, float), drift=0.3, rng=rng)
+    b = spike_trajectory(256, 256, 201, lambda t: 0.015 * np.asarray(t, float), drift=0.3,
+                         rng=rng)
+    layers = [LayerInfo("0.weight", (256, 64), 256, 64), LayerInfo("2.weight", (256, 256), 256, 256)]
+    with SpectraWriter(path, layers, flush_every=50) as w:
+        for i in range(201):
+            w.append(5 * i, [a.eigenvalues[i], b.eigenvalues[i]], lr=0.05)
+    return path
+
+
+def cold_start(repeats=2):
+    """Time the first and second call in fresh processes (module docstring); print a table."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    with tempfile.TemporaryDirectory() as tmp:
+        store = digits_like_store(os.path.join(tmp, "digits-like.bbp"))
+        print("cold start: 256x64 + 256x256 layers, 201 records; seconds "
+              "(import, first call, second call, first / second)")
+        for rep in range(repeats):
+            numba_dir = os.path.join(tmp, f"numba{rep}")
+            for label, nulls in (("cold", "table"), ("warm numba", "table"),
+                                 ("warm numba, simulated nulls", "simulated")):
+                env = dict(os.environ, NUMBA_CACHE_DIR=numba_dir,
+                           BBPFIT_CACHE_DIR=os.path.join(tmp, f"bbpfit{rep}-{label[:4]}"),
+                           PYTHONPATH=root, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
+                           MKL_NUM_THREADS="1", NUMBA_NUM_THREADS="1", PYTHONWARNINGS="ignore")
+                out = subprocess.run([sys.executable, "-c", _CHILD, store, nulls], env=env,
+                                     capture_output=True, text=True, check=True, cwd=tmp)
+                imp, first, second = (float(x) for x in out.stdout.split())
+                print(f"  {label:30s} import {imp:6.2f}  first {first:6.2f}  second "
+                      f"{second:6.2f}  ratio {first / second:5.2f}")
+
+
 if __name__ == "__main__":
-    main()
+    if "--cold" in sys.argv:
+        cold_start()
+    else:
+        main()

@@ -15,6 +15,7 @@ from .._validation import check_alpha, check_int, check_method
 from .._warnings import BBPFitWarning
 from .diagnostics import MIN_M, step_diagnostics
 from .methods import TRANSITION_METHODS, LayerData
+from .null_table import TRANSITION_NULL_CACHE
 from .result import SpikeTransition, TransitionResult
 
 __all__ = ["transition_time"]
@@ -131,7 +132,10 @@ def transition_time(spectra, *, layer=None, alpha=0.05, method="bbp", confidence
     rng : None, int or numpy.random.Generator, default 0
         Seeds the bootstrap (fixed by default: the result is reproducible).
     null_cache : bbpfit.inference.NullCache, optional
-        Where the exact null samples of the MP test are kept.
+        Where the null samples of the MP test come from. Default: the shipped table of the
+        null for shapes within it (m 20-4096, m / n >= 0.02; :mod:`bbpfit.transition.null_table`,
+        no simulation on a first call), simulated otherwise; pass a
+        :class:`~bbpfit.inference.NullCache` to simulate every shape.
     runs : sequence of str, optional
         Several runs only: a name per store (default: the store folders' names, else
         ``run0, run1, ...``).
@@ -239,7 +243,8 @@ def transition_time(spectra, *, layer=None, alpha=0.05, method="bbp", confidence
         lam = lam.isel(rank=slice(0, m_l)).astype(np.float64)
         lam = lam.copy(data=-np.sort(-lam.values, axis=-1))
         ds = step_diagnostics(lam.drop_vars([c for c in lam.coords if c not in ("step", "rank")]),
-                              n_l, max_spikes=max_spikes, alpha=alpha, cache=null_cache)
+                              n_l, max_spikes=max_spikes, alpha=alpha,
+                              cache=TRANSITION_NULL_CACHE if null_cache is None else null_cache)
         diags.append(ds.expand_dims(layer=[name]))
         ok = np.isfinite(ds["pvalue"].values[:, 0])
         if ok.sum() < MIN_STEPS:
