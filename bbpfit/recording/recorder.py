@@ -19,6 +19,7 @@ import weakref
 from .._validation import check_int
 from .._warnings import RecordingWarning
 from ..store import SpectraWriter
+from ..store.writer import check_flush_seconds
 from .compute import Computer, Worker, snapshot
 from .layers import select_layers
 
@@ -60,7 +61,11 @@ class SpectrumRecorder:
     include_embeddings : bool, default False
         Also record embedding tables (and the output layers tied to them).
     flush_every : int, default 10
-        Publish a fragment every this many recorded steps; a crash loses at most these.
+        Publish a fragment every this many recorded steps.
+    flush_seconds : float or None, default 60.0
+        Also publish one at the latest this many seconds after a step was recorded, so a crash
+        loses at most ``flush_every`` steps and at most ``flush_seconds`` of recording, whichever
+        is less (None: by count only).
     top_k_vectors : int, default 0
         Also store the top-k left/right singular vectors per layer and step.
     background : bool, default True
@@ -77,9 +82,10 @@ class SpectrumRecorder:
     Raises
     ------
     ValueError
-        ``every < 1``; no weight matrices to record; a ``layers`` pattern matching nothing;
-        ``path`` is a file, a non-store directory, or a store with another convention, other
-        layers or another ``top_k_vectors``. Nothing on disk is created or changed then.
+        ``every < 1``; ``flush_seconds`` not > 0; no weight matrices to record; a ``layers``
+        pattern matching nothing; ``path`` is a file, a non-store directory, or a store with
+        another convention, other layers or another ``top_k_vectors``. Nothing on disk is
+        created or changed then.
     TypeError
         ``model`` is not a module, ``optimizer`` is not a torch optimizer.
 
@@ -109,12 +115,14 @@ class SpectrumRecorder:
 
     def __init__(self, model, path, *, every: int = 100, optimizer=None, layers=None,
                  module_types=None, include_embeddings: bool = False, flush_every: int = 10,
-                 top_k_vectors: int = 0, background: bool = True, step_fn=None,
+                 flush_seconds: float | None = 60.0, top_k_vectors: int = 0,
+                 background: bool = True, step_fn=None,
                  blas_threads: int | None = 1, max_pending: int = 1):
         import torch
 
         self.every = check_int(every, "every", minimum=1)
         check_int(flush_every, "flush_every", minimum=1)
+        flush_seconds = check_flush_seconds(flush_seconds)
         top_k_vectors = check_int(top_k_vectors, "top_k_vectors", minimum=0)
         max_pending = check_int(max_pending, "max_pending", minimum=1)
         if blas_threads is not None:
@@ -132,6 +140,7 @@ class SpectrumRecorder:
         self.step_fn = step_fn
         settings = {
             "every": self.every, "layers": _describe(layers), "flush_every": flush_every,
+            "flush_seconds": flush_seconds,
             "module_types": [t.__name__ for t in (module_types or ())] or "default",
             "include_embeddings": bool(include_embeddings), "top_k_vectors": top_k_vectors,
             "background": bool(background), "blas_threads": blas_threads,
@@ -142,7 +151,7 @@ class SpectrumRecorder:
                  "optimizer_class": _qualname(optimizer) if optimizer is not None else "",
                  "bbpfit_recorder": json.dumps(settings)}
         self._writer = SpectraWriter(path, self.layers, attrs=attrs, top_k=top_k_vectors,
-                                     flush_every=flush_every)
+                                     flush_every=flush_every, flush_seconds=flush_seconds)
         self.path = self._writer.path
         self.last_step = self._writer.last_step
         self._computer = Computer(top_k_vectors, blas_threads)

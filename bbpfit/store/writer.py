@@ -3,11 +3,14 @@
 Owns :class:`SpectraWriter`, the one object that writes a store. It buffers steps in memory and
 publishes each flush as one immutable fragment (see :mod:`bbpfit.store.layout`), so a SIGKILL at
 any moment loses at most the steps since the last flush and never leaves a half-written step.
+Flushes happen every ``flush_every`` steps and, with ``flush_seconds``, also once the oldest
+buffered step is that old (a timer thread), so a slow run loses at most that much wall time.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 import time
 
 import numpy as np
@@ -75,6 +78,9 @@ class SpectraWriter:
         Number of singular-vector pairs stored per layer and step (0: none). Must match on resume.
     flush_every : int, default 10
         Publish a fragment after this many appended steps.
+    flush_seconds : float, optional
+        Also publish one at the latest this many seconds after a step was appended (a timer
+        thread; None: only by count).
 
     Attributes
     ----------
@@ -97,7 +103,8 @@ class SpectraWriter:
     ``ValueError`` otherwise (the recorder skips such steps with a warning before they get here).
     """
 
-    def __init__(self, path, layers, *, attrs=None, top_k: int = 0, flush_every: int = 10):
+    def __init__(self, path, layers, *, attrs=None, top_k: int = 0, flush_every: int = 10,
+                 flush_seconds: float | None = None):
         self.path = os.fspath(path)
         self.layers = list(layers)
         if not self.layers or not all(isinstance(x, LayerInfo) for x in self.layers):
@@ -107,6 +114,7 @@ class SpectraWriter:
             raise ValueError(f"`layers` has duplicate names: {names}")
         self.top_k = check_int(top_k, "top_k", minimum=0)
         self.flush_every = check_int(flush_every, "flush_every", minimum=1)
+        self.flush_seconds = check_flush_seconds(flush_seconds)
         attrs = {k: _attr(k, v) for k, v in (attrs or {}).items()}
         meta = _prepare_path(self.path)
         self.resumed = meta is not None
@@ -141,6 +149,8 @@ class SpectraWriter:
             raise
         self._rows: list[tuple] = []
         self._closed = False
+        self._mutex = threading.RLock()  # append/flush against the flush timer
+        self._timer: threading.Timer | None = None
 
     def append(self, step, eigenvalues, *, wall_time=None, loss=None, lr=None,
                left_vectors=None, right_vectors=None) -> None:
@@ -177,16 +187,34 @@ class SpectraWriter:
             right = [self._checked(v, x, "right_vectors", x.cols)
                      for x, v in zip(self.layers, right_vectors, strict=True)]
         wall = time.time() if wall_time is None else float(wall_time)
-        self._rows.append((step, wall, _float(loss), _float(lr), eig, left, right))
-        self.last_step = step
-        if len(self._rows) >= self.flush_every:
-            self.flush()
+        with self._mutex:
+            self._rows.append((step, wall, _float(loss), _float(lr), eig, left, right))
+            self.last_step = step
+            if len(self._rows) >= self.flush_every:
+                self.flush()
+            elif self.flush_seconds is not None and self._timer is None:
+                self._timer = threading.Timer(self.flush_seconds, self._timed_flush)
+                self._timer.daemon = True
+                self._timer.start()
+
+    def _timed_flush(self) -> None:
+        with self._mutex:
+            self._timer = None
+            if not self._closed:
+                self.flush()
 
     def flush(self) -> None:
         """Publish the buffered steps as one fragment (no-op when none are buffered)."""
-        if not self._rows:
-            return
-        rows, self._rows = self._rows, []
+        with self._mutex:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+            if not self._rows:
+                return
+            rows, self._rows = self._rows, []
+            self._publish(rows)
+
+    def _publish(self, rows) -> None:
         n_layers, n_steps = len(self.layers), len(rows)
         rank = max(x.m for x in self.layers)
         eig = np.full((n_layers, n_steps, rank), np.nan, np.float32)
@@ -225,21 +253,34 @@ class SpectraWriter:
 
     def close(self, *, compact: bool = True) -> None:
         """Flush, optionally compact the store, and release its lock (idempotent)."""
-        if self._closed:
-            return
-        try:
-            self.flush()
-            if compact:
-                compact_locked(self.path)
-        finally:
-            self._closed = True
-            self._lock.release()
+        with self._mutex:
+            if self._closed:
+                return
+            try:
+                self.flush()
+                if compact:
+                    compact_locked(self.path)
+            finally:
+                self._closed = True
+                self._lock.release()
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
         self.close()
+
+
+def check_flush_seconds(value) -> float | None:
+    """``flush_seconds`` as a float > 0, or None."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"`flush_seconds` must be a number of seconds or None, got "
+                        f"{type(value).__name__}")
+    if not (value > 0 and np.isfinite(value)):
+        raise ValueError(f"`flush_seconds` must be > 0 and finite, got {value!r}")
+    return float(value)
 
 
 def _float(x) -> float:
