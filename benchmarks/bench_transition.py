@@ -17,8 +17,10 @@ bbpfit, opens the store and times two calls, with
 - ``cold``: an empty ``NUMBA_CACHE_DIR`` and ``BBPFIT_CACHE_DIR`` (a fresh install: every Numba
   kernel compiles);
 - ``warm numba``: the Numba cache the cold run wrote (any later process of that install);
-- ``warm numba, simulated nulls``: the same with ``null_cache=NullCache()``, i.e. the null
-  samples simulated per shape as before the shipped table (``bbpfit.transition.null_table``).
+- ``simulated nulls``: the same with ``null_cache=NullCache()``, i.e. the null samples
+  simulated per shape as before the shipped table (``bbpfit.transition.null_table``); the first
+  such process also compiles the sampler's kernels, the next (``warm numba, simulated nulls``)
+  is what every new process paid before the table.
 
 Figures are ratios first call / second call of the same process; on a shared machine absolute
 times are noisy. Run: ``python benchmarks/bench_transition.py --cold``.
@@ -128,6 +130,7 @@ def cold_start(repeats=2):
         for rep in range(repeats):
             numba_dir = os.path.join(tmp, f"numba{rep}")
             for label, nulls in (("cold", "table"), ("warm numba", "table"),
+                                 ("simulated nulls (compiles the sampler)", "simulated"),
                                  ("warm numba, simulated nulls", "simulated")):
                 env = dict(os.environ, NUMBA_CACHE_DIR=numba_dir,
                            BBPFIT_CACHE_DIR=os.path.join(tmp, f"bbpfit{rep}-{label[:4]}"),
@@ -136,7 +139,7 @@ def cold_start(repeats=2):
                 out = subprocess.run([sys.executable, "-c", _CHILD, store, nulls], env=env,
                                      capture_output=True, text=True, check=True, cwd=tmp)
                 imp, first, second = (float(x) for x in out.stdout.split())
-                print(f"  {label:30s} import {imp:6.2f}  first {first:6.2f}  second "
+                print(f"  {label:40s} import {imp:6.2f}  first {first:6.2f}  second "
                       f"{second:6.2f}  ratio {first / second:5.2f}")
 
 

@@ -4,8 +4,10 @@ One concept per module: :mod:`.api` (``transition_time``), :mod:`.result`, :mod:
 (per-step Dataset), :mod:`.significance` (the test valid for the bulk at each step),
 :mod:`.edge` and :mod:`.edge_null` (soft-edge fit and its universal null), :mod:`.dtransform`
 (threshold and strengths of a non-MP bulk), :mod:`.growth` and :mod:`.tobit` (censored growth
-laws), :mod:`.hinge` (change point), :mod:`.levels` (spacing ratio, DBM fluctuation) and
-:mod:`.methods` (estimators by name). Imports inference, fit, laws; never torch or matplotlib.
+laws), :mod:`.hinge` (change point), :mod:`.levels` (spacing ratio, DBM fluctuation),
+:mod:`.methods` (estimators by name), :mod:`.runs`, :mod:`.runs_result` and :mod:`.timeaxis`
+(several runs, pooled, on a common time axis) and :mod:`.null_table` (the shipped MP-test
+null). Imports inference, fit, laws; never torch or matplotlib.
 """
 
 from .api import transition_time
@@ -13,10 +15,14 @@ from .diagnostics import layer_diagnostics, step_diagnostics
 from .levels import GOE_SPACING_RATIO, POISSON_SPACING_RATIO, fluctuation, spacing_ratio
 from .methods import TRANSITION_METHODS
 from .result import SpikeTransition, TransitionResult
+from .runs_result import PooledTransition, RunsTransitionResult, RunTransition
 
 __all__ = [
     "GOE_SPACING_RATIO",
     "POISSON_SPACING_RATIO",
+    "PooledTransition",
+    "RunTransition",
+    "RunsTransitionResult",
     "TRANSITION_METHODS",
     "SpikeTransition",
     "TransitionResult",

@@ -134,7 +134,7 @@ def pool_crossings(times, lows, highs, *, confidence_level=0.9):
     --------
     >>> from bbpfit.transition.runs import pool_crossings
     >>> [round(v, 3) for v in pool_crossings([100.0, 110.0, 120.0], [0, 0, 0], [0, 0, 0])]
-    [110.0, 93.139, 126.861, 10.0]
+    [110.0, 93.141, 126.859, 10.0]
     """
     from scipy import stats
 
