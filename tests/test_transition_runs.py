@@ -73,8 +73,9 @@ def test_runs_match_each_store_alone_and_pool_by_hand(seeds):
     mean, sd = times.mean(), times.std(ddof=1)
     half = 2.919986 * sd / math.sqrt(3)
     assert p.time == pytest.approx(mean) and p.sd == pytest.approx(sd)
-    lo = min(mean - half, np.mean([r.time_low for r in rank0]))
-    hi = max(mean + half, np.mean([r.time_high for r in rank0]))
+    within_lo = np.sqrt(np.mean([(r.time - r.time_low) ** 2 for r in rank0]) / 3)
+    within_hi = np.sqrt(np.mean([(r.time_high - r.time) ** 2 for r in rank0]) / 3)
+    lo, hi = min(mean - half, mean - within_lo), max(mean + half, mean + within_hi)
     assert (p.ci_low, p.ci_high) == pytest.approx((lo, hi), rel=1e-6)
     # the three seeds share the true crossing: the pooled interval holds it
     truth = seeds[0][1]
@@ -257,3 +258,14 @@ def test_cli_several_stores(digits_runs):
     assert doc["runs"] == ["s0_lr0.05", "s1_lr0.05"] and doc["pooled"][0]["n_runs"] == 2
     bad = CliRunner().invoke(cli, ["transition", *digits_runs[:2], "--time", "epoch"])
     assert bad.exit_code != 0 and "no per-step variable 'epoch'" in bad.output
+
+
+def test_runs_that_agree_exactly_keep_their_own_error():
+    a, _ = _store(_linear, seed=41)
+    res = bf.transition_time([a, a], runs=["x", "y"])  # the same run twice: sd = 0
+    p = res.pooled_for("fc.weight", 0)
+    one = res["x"]["fc.weight", 0]
+    assert p.sd == 0.0 and p.time == one.step
+    # the t-interval has zero width; the runs' own error over sqrt(2) remains
+    assert p.ci_low == pytest.approx(one.step - (one.step - one.ci_low) / math.sqrt(2))
+    assert p.ci_high == pytest.approx(one.step + (one.ci_high - one.step) / math.sqrt(2))

@@ -10,9 +10,10 @@ The between-run interval is the Student-t interval of the mean over the pooled r
 from the population of seeds, so it covers the expected crossing of a random seed of that
 setting, and the spread of the estimates already carries each run's own estimation error. With
 2-3 seeds it is wide by construction (``t_{1, 0.95} = 6.31``, ``t_{2, 0.95} = 2.92``): that is
-how little two or three runs say about the seed-to-seed spread. It is never narrower than the
-runs' average own interval (runs that agree to the recording grid would give zero width) and
-is kept within the recorded time. Runs not detected or censored
+how little two or three runs say about the seed-to-seed spread. It is never narrower than what
+the runs' own intervals give for a mean of k (their root-mean-square half-widths over
+``sqrt(k)``, on each side: runs that agree to the recording grid would otherwise give zero
+width) and is kept within the recorded time. Runs not detected or censored
 (no crossing within their recorded steps) are left out of the mean and counted in the note.
 """
 
@@ -175,16 +176,23 @@ def _pool(rows, groups, confidence_level, span):
         if len(use) == 1:
             notes.append("one run: its own interval")
         if len(use) > 1:
-            # never narrower than a typical run's own interval (runs that agree on the
-            # recording grid would otherwise give a zero-width interval) ...
-            lo = min(lo, float(np.mean([r.time_low for r in use])))
-            hi = max(hi, float(np.mean([r.time_high for r in use])))
+            # never narrower than the runs' own errors averaged over k runs (runs that agree
+            # on the recording grid would otherwise give a zero-width interval) ...
+            lo = min(lo, mean - _within(use, "low"))
+            hi = max(hi, mean + _within(use, "high"))
             # ... and within the recorded time (a t-interval can reach past it)
             lo = max(lo, min(span[r.run][0] for r in use))
             hi = min(hi, max(span[r.run][1] for r in use))
         pooled.append(PooledTransition(g, layer, int(rank), n_runs, len(use), mean, lo, hi, sd,
                                        "; ".join(notes)))
     return tuple(pooled)
+
+
+def _within(use, side):
+    """Half-width of the mean's interval from the runs' own intervals alone: rms / sqrt(k)."""
+    d = [(r.time - r.time_low) if side == "low" else (r.time_high - r.time) for r in use]
+    d = np.nan_to_num(np.asarray(d, dtype=np.float64))
+    return float(np.sqrt(np.mean(d**2) / len(d)))
 
 
 def transition_runs(spectra, *, runs=None, group=None, time="step", rng=0, n=None, m=None,

@@ -63,8 +63,9 @@ class PooledTransition:
         Mean crossing over the pooled runs, on the time axis (NaN when none).
     ci_low, ci_high : float
         Between-run interval of the mean: ``time -+ t_{k-1} sd / sqrt(k)`` (Student t at the
-        result's confidence level, k = ``n_pooled``), widened to contain the runs' average own
-        interval and kept within the recorded time; with one pooled run, that run's own
+        result's confidence level, k = ``n_pooled``), at least as wide on each side as the
+        runs' own intervals give for a mean of k (root-mean-square half-width / ``sqrt(k)``),
+        and kept within the recorded time; with one pooled run, that run's own
         interval. NaN when none.
     sd : float
         Standard deviation of the pooled runs' crossings (NaN below two).
