@@ -99,6 +99,20 @@ def test_pool_crossings_reference_values():
     assert all(math.isnan(v) for v in pool_crossings([], [], []))
 
 
+@pytest.mark.parametrize("k", [2, 3, 5])
+def test_pooled_interval_covers_the_mean_over_seeds(k):
+    # runs' crossings drawn around a common expected crossing (seed-to-seed spread 12 steps):
+    # the 90% interval of the mean must cover it in 90% of 2000 sets; binomial sd 0.0067,
+    # tolerance 3 sd
+    rng = np.random.default_rng(20261203 + k)
+    hits = 0
+    for _ in range(2000):
+        x = 200.0 + 12.0 * rng.standard_normal(k)
+        _, lo, hi, _ = pool_crossings(x, x, x)
+        hits += lo <= 200.0 <= hi
+    assert abs(hits / 2000 - 0.9) < 3 * math.sqrt(0.09 / 2000)
+
+
 def test_lr_step_axis_lines_up_runs_at_different_learning_rates():
     # the spike grows with lr * step (theta = 0.015 lr * step; the trajectories are indexed
     # by record): 4x the rate, recorded 4x as often, crosses at a quarter of the steps
