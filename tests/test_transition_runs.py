@@ -270,6 +270,14 @@ def test_cli_several_stores(digits_runs):
                                               "detect", "--layer", "2.weight", "--format",
                                               "json"]).output)
     assert doc["runs"] == ["s0_lr0.05", "s1_lr0.05"] and doc["pooled"][0]["n_runs"] == 2
+    csv = CliRunner().invoke(cli, ["transition", *digits_runs[:2], "--method", "detect",
+                                   "--layer", "2.weight", "--format", "csv", "--run", "a",
+                                   "--run", "b", "--group", "g1", "--group", "g2"])
+    assert csv.exit_code == 0, csv.output
+    runs_csv, pooled_csv = csv.output.split("\n\n")
+    assert runs_csv.splitlines()[0].startswith("run,group,layer,rank")
+    assert {line.split(",")[0] for line in runs_csv.splitlines()[1:]} == {"a", "b"}
+    assert {line.split(",")[0] for line in pooled_csv.splitlines()[1:]} == {"g1", "g2"}
     bad = CliRunner().invoke(cli, ["transition", *digits_runs[:2], "--time", "epoch"])
     assert bad.exit_code != 0 and "no per-step variable 'epoch'" in bad.output
 
