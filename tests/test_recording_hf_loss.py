@@ -34,7 +34,7 @@ class _Tokens(torch.utils.data.Dataset):
                 "labels": self.labels[i]}
 
 
-def _train(tmp_path, *, every, logging_steps, max_steps=12):
+def _train(tmp_path, *, every, logging_steps, max_steps=12, strategy="steps", **callback_kwargs):
     torch.set_num_threads(1)
     torch.manual_seed(0)
     config = transformers.BertConfig(vocab_size=50, hidden_size=32, num_hidden_layers=2,
@@ -45,10 +45,11 @@ def _train(tmp_path, *, every, logging_steps, max_steps=12):
     args = transformers.TrainingArguments(
         output_dir=str(tmp_path / "out"), max_steps=max_steps, per_device_train_batch_size=8,
         learning_rate=1e-3, lr_scheduler_type="constant", report_to="none", use_cpu=True,
-        save_strategy="no", logging_strategy="steps", logging_steps=logging_steps,
+        save_strategy="no", logging_strategy=strategy, logging_steps=logging_steps,
         disable_tqdm=True, seed=0, dataloader_num_workers=0)
     trainer = transformers.Trainer(model=model, args=args, train_dataset=_Tokens(),
-                                   callbacks=[SpectrumCallback(path, every=every)])
+                                   callbacks=[SpectrumCallback(path, every=every,
+                                                               **callback_kwargs)])
     trainer.train()
     logged = {h["step"]: h["loss"] for h in trainer.state.log_history if "loss" in h}
     return open_spectra(path), logged, model
@@ -70,8 +71,19 @@ def test_loss_is_the_logged_loss(tmp_path):
 
 
 @pytest.mark.slow
+def test_recorded_steps_are_logged_whatever_logging_steps(tmp_path):
+    ds, logged, _ = _train(tmp_path, every=3, logging_steps=500)  # the Trainer's default
+    assert sorted(logged) == [3, 6, 9, 12]  # the callback asked for these logs
+    np.testing.assert_array_equal(ds.loss.values[1:], [logged[s] for s in (3, 6, 9, 12)])
+    ds, logged, _ = _train(tmp_path / "no", every=3, logging_steps=500, strategy="no")
+    assert not logged and np.all(np.isnan(ds.loss.values))  # "no logging" is respected
+    with pytest.raises(TypeError, match="log_loss"):
+        SpectrumCallback(tmp_path / "x", log_loss="yes")
+
+
+@pytest.mark.slow
 def test_steps_without_a_log_keep_nan_and_the_right_weights(tmp_path):
-    ds, logged, model = _train(tmp_path, every=3, logging_steps=6)
+    ds, logged, model = _train(tmp_path, every=3, logging_steps=6, log_loss=False)
     assert ds.step.values.tolist() == [0, 3, 6, 9, 12]
     loss = dict(zip(ds.step.values.tolist(), ds.loss.values.tolist(), strict=True))
     assert np.isnan(loss[3]) and np.isnan(loss[9])
