@@ -62,6 +62,8 @@ def scan_xmin(logx):  # pragma: no cover - compiled
     for i in range(0, nn, stride):
         if logx[i] == last:
             break
+        if i > 0 and logx[i] == logx[i - 1]:
+            continue  # not a candidate: its tail would leave out copies of its own value
         n = nn - i
         s = suffix[i] - n * logx[i]
         if s > 0.0:
