@@ -136,8 +136,10 @@ def test_reproducible_and_result_object():
     text = a.summary()
     assert "alpha" in text and "90% bootstrap CI" in text and "vs lognormal" in text
     assert "PowerLawFit(alpha=" in repr(a)
-    with pytest.raises(Exception):
-        a.alpha = 1.0  # frozen
+    from dataclasses import FrozenInstanceError
+
+    with pytest.raises(FrozenInstanceError):
+        a.alpha = 1.0
 
 
 @pytest.mark.parametrize("bad, kwargs, err, match", [

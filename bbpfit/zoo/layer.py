@@ -172,9 +172,11 @@ def analyze_layer(name: str, weight, *, alpha: float = 0.05, method: str = "auto
                     x, spec, alpha=alpha, method=method, max_spikes=kmax, rng=rng,
                     null_cache=null_cache, name=name)
                 fit = res.fit
-                if not res.spikes_interpretable:
+                if not res.spikes_interpretable and res.n_spikes:
                     notes.append(f"{res.n_spikes} spike(s) not interpretable: the bulk left after "
                                  f"them is not Marchenko-Pastur (p = {res.mp_pvalue:.2g})")
+                elif not res.spikes_interpretable:
+                    notes.append(f"the bulk is not Marchenko-Pastur (p = {res.mp_pvalue:.2g})")
         pl = _powerlaw(spec, name)
     notes += [n for n in _notes_of(caught) if n not in notes]
     return LayerReport(name, shape, spec, res, fit, eff, tuple(notes), pl)
