@@ -144,3 +144,21 @@ def test_analyze_table_columns():
 def test_bad_input(args, err, match):
     with pytest.raises(err, match=match):
         mp_gof(*args)
+
+
+def test_minilm_ffn_bulk_is_not_mp_and_its_count_is_flagged():
+    from test_sources_minilm import minilm_folder
+
+    folder = minilm_folder()
+    if folder is None:
+        pytest.skip("MiniLM weights not installed")
+    table = bf.analyze(folder, include="encoder.layer.0.intermediate.*")
+    row = table.iloc[0]
+    # trained FFN layer: dozens of "spikes" above an MP edge, but the bulk itself is not MP
+    assert row["n_spikes"] > 10 and row["mp_pvalue"] <= 0.05
+    assert not row["spikes_interpretable"] and "not interpretable" in row["notes"]
+    assert row["bulk_law"] in ("deformed MP", "power-law tail")
+    # alpha as computed by the `powerlaw` package 2.0 with the same x_min rule
+    # (docs/powerlaw.md: 2.4789, x_min 0.0025199)
+    assert row["alpha"] == pytest.approx(2.4789, abs=1e-4)
+    assert row["alpha_low"] < row["alpha"] < row["alpha_high"]
