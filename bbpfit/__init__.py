@@ -8,7 +8,7 @@ units with threshold ``q**0.25``. ``import bbpfit`` never imports torch, dask or
 from . import simulate
 from ._version import __version__
 from ._warnings import BBPFitWarning, FitWarning, RecordingWarning
-from .fit import MPFit, MPFitArrays, fit_mp, fit_mp_array
+from .fit import MPFit, MPFitArrays, PowerLawFit, fit_mp, fit_mp_array, fit_powerlaw
 from .inference import SpikeTestResult, adjust_pvalues, spike_test, spike_tests
 from .laws import (
     MarchenkoPastur,
@@ -35,6 +35,7 @@ __all__ = [
     "MPFit",
     "MPFitArrays",
     "MarchenkoPastur",
+    "PowerLawFit",
     "RecordingWarning",
     "Spectrum",
     "SpikeOverlaps",
@@ -51,6 +52,7 @@ __all__ = [
     "eigenvalues",
     "fit_mp",
     "fit_mp_array",
+    "fit_powerlaw",
     "iter_layers",
     "list_layers",
     "load_spectra",

@@ -137,3 +137,23 @@ def test_nan_weights_and_unsafe_pickle(tmp_path):
     assert "allow_unsafe_pickle=True" not in res.output
     res = run(tmp_path / "pickled.pt", "--allow-unsafe-pickle", "--method", "tw")
     assert res.exit_code == 0 and "0.weight" in res.stdout
+
+
+def test_law_column_and_powerlaw_plot(tmp_path):
+    # a layer with Student-t(1.5) entries (infinite variance): its ESD has a power-law tail
+    # (density exponent 1 + 1.5/2 in the limit); a Gaussian layer stays MP
+    pytest.importorskip("matplotlib")
+    rng = np.random.default_rng(0)
+    path = tmp_path / "ht.safetensors"
+    save_safetensors(path, {"heavy.weight": rng.standard_t(1.5, (240, 120)),
+                            "gauss.weight": rng.standard_normal((240, 120))})
+    res = run(path, "--method", "tw", "--plot", tmp_path / "figs")
+    assert res.exit_code == 0, res.output
+    head = res.stdout.splitlines()[0].split()
+    assert "law" in head and "alpha" in head
+    rows = {line.split()[0]: line for line in res.stdout.splitlines()[2:4]}
+    assert "power-law tail" in rows["heavy.weight"] and rows["gauss.weight"].split()[-2] == "MP"
+    assert "not interpretable" in res.stdout  # the heavy layer's spike count is flagged
+    files = sorted(p.name for p in (tmp_path / "figs").iterdir())
+    assert files == ["000_heavy.weight.png", "000_heavy.weight_powerlaw.png", "001_gauss.weight.png"]
+    assert (tmp_path / "figs" / files[1]).read_bytes()[:4] == b"\x89PNG"

@@ -196,7 +196,8 @@ def test_bad_arguments():
 def test_null_cache_directory(tmp_path):
     lam = null_eigenvalues(150, 60, rng=np.random.default_rng(6))
     res = spike_test(bf.Spectrum(lam, n=150, m=60), null_cache=tmp_path, n_null=199)
-    assert len(list(tmp_path.glob("*.npy"))) == len(res.pvalues)
+    assert len(list(tmp_path.glob("*_kn_*.npy"))) == len(res.pvalues)
+    assert len(list(tmp_path.glob("*_mpgof_*.npy"))) == 1  # the bulk's goodness-of-fit null
 
 
 def test_given_spectrum_is_used_and_must_match(two_spikes):

@@ -94,7 +94,7 @@ def render(frame, fmt: str, source: str) -> str:
 def _plots(reports, folder: Path) -> list[Path]:
     from matplotlib.figure import Figure
 
-    from ..plot import plot_spectrum
+    from ..plot import plot_powerlaw, plot_spectrum
 
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
@@ -107,6 +107,12 @@ def _plots(reports, folder: Path) -> list[Path]:
         path = folder / f"{i:03d}_{_UNSAFE.sub('_', rep.name)}.png"
         fig.savefig(path, dpi=110, metadata={"Software": None})
         paths.append(path)
+        if rep.powerlaw is not None and rep.bulk_law == "power-law tail":
+            fig = Figure(figsize=(6.4, 4.0), layout="constrained")
+            plot_powerlaw(rep.spectrum, rep.powerlaw, ax=fig.add_subplot())
+            path = folder / f"{i:03d}_{_UNSAFE.sub('_', rep.name)}_powerlaw.png"
+            fig.savefig(path, dpi=110, metadata={"Software": None})
+            paths.append(path)
     return paths
 
 
@@ -119,7 +125,8 @@ def _plots(reports, folder: Path) -> list[Path]:
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the table to this file.")
 @click.option("--plot", "plot_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=None, help="Write one spectrum figure (PNG) per layer into this folder.")
+              default=None, help="Write one spectrum figure (PNG) per layer into this folder, "
+                                 "and a log-log one with the fitted tail for power-law bulks.")
 @click.option("--fail-on-spikes", is_flag=True,
               help="Exit with code 1 when any layer has a significant spike (after adjustment).")
 @selection_options

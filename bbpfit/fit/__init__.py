@@ -5,6 +5,19 @@ Estimators live one per file (``median``, ``distance``, ``kritchman_nadler``) wi
 """
 
 from .api import DEFAULT_METHOD, FIT_METHODS, fit_mp, fit_mp_array
+from .powerlaw import fit_powerlaw
+from .powerlaw_compare import LikelihoodRatio
+from .powerlaw_result import PowerLawFit
 from .result import MPFit, MPFitArrays
 
-__all__ = ["DEFAULT_METHOD", "FIT_METHODS", "MPFit", "MPFitArrays", "fit_mp", "fit_mp_array"]
+__all__ = [
+    "DEFAULT_METHOD",
+    "FIT_METHODS",
+    "LikelihoodRatio",
+    "MPFit",
+    "MPFitArrays",
+    "PowerLawFit",
+    "fit_mp",
+    "fit_mp_array",
+    "fit_powerlaw",
+]

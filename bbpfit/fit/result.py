@@ -49,6 +49,13 @@ class MPFit:
         Whether ``ratio`` was estimated (``ratio="fit"``).
     name : str or None
         The layer's name, when the input was a named :class:`bbpfit.Spectrum`.
+    gof_pvalue, gof_statistic : float
+        Goodness of fit of the bulk left after the top ``gof_k`` eigenvalues to the MP law
+        (:func:`bbpfit.fit.gof.mp_gof`: Cramer-von Mises distance, null simulated exactly with the
+        scale fit and the removal inside it); NaN unless asked for (``fit_mp(..., gof=True)``,
+        or filled by :func:`bbpfit.spike_test` with ``gof_k`` = its spike count).
+    gof_k : int
+        Top eigenvalues set aside for that test (-1 when it was not run).
     """
 
     sigma2: float
@@ -62,6 +69,9 @@ class MPFit:
     m: int
     ratio_fitted: bool = False
     name: str | None = None
+    gof_pvalue: float = math.nan
+    gof_statistic: float = math.nan
+    gof_k: int = -1
 
     @property
     def law(self) -> MarchenkoPastur:
@@ -89,6 +99,9 @@ class MPFit:
             ("outliers excluded", str(self.n_excluded)),
             ("KS distance of bulk", f"{self.ks:.4g}"),
         ]
+        if self.gof_k >= 0:
+            rows.append(("MP goodness of fit", f"p = {self.gof_pvalue:.3g} after {self.gof_k} "
+                                               f"spikes (CvM {self.gof_statistic:.3g})"))
         title = "Marchenko-Pastur bulk fit" + (f": {self.name}" if self.name else "")
         width = max(len(k) for k, _ in rows)
         lines = [title, "=" * max(len(title), 40)]

@@ -9,6 +9,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..fit import MPFit
+from ..fit.gof import GOF_LEVEL, MPGoF
 from .diagnostics import Diagnostics
 
 
@@ -68,6 +69,11 @@ class SpikeTestResult:
         The layer's name.
     diagnostics : Diagnostics or None
         The checks behind ``"auto"`` (None for other methods).
+    bulk_gof : MPGoF or None
+        Goodness of fit to the MP law of the tested spectrum's bulk left after the ``n_spikes``
+        spikes (:func:`bbpfit.fit.gof.mp_gof`; None when not run, ``gof=False``). When it fails
+        (``mp_pvalue < 0.05``) the bulk is not MP and ``n_spikes`` counts eigenvalues above an
+        MP edge that does not describe the layer, not signals: see ``spikes_interpretable``.
     """
 
     n_spikes: int
@@ -92,6 +98,7 @@ class SpikeTestResult:
     diagnostics: Diagnostics | None = None
     known_sigma2: bool = False
     _ci: dict = field(default_factory=dict, compare=False)
+    bulk_gof: MPGoF | None = None
 
     def __post_init__(self):
         for key in ("pvalues", "statistics", "critical_values", "spikes", "strengths"):
@@ -108,6 +115,17 @@ class SpikeTestResult:
     def statistic(self) -> float:
         """Statistic of the first step."""
         return float(self.statistics[0])
+
+    @property
+    def mp_pvalue(self) -> float:
+        """p-value of "the bulk after the spikes is Marchenko-Pastur" (NaN when not tested)."""
+        return float("nan") if self.bulk_gof is None else self.bulk_gof.pvalue
+
+    @property
+    def spikes_interpretable(self) -> bool:
+        """False when the bulk fails its MP goodness of fit at 0.05 (then ``n_spikes`` is not a
+        count of signals); True when it passes or was not tested."""
+        return self.bulk_gof is None or bool(self.bulk_gof.pvalue >= GOF_LEVEL)
 
     @property
     def ratio(self) -> float:
@@ -163,6 +181,8 @@ class SpikeTestResult:
         out["reasons"] = list(self.reasons)
         out["fit"] = self.fit.to_dict()
         out["diagnostics"] = None if self.diagnostics is None else self.diagnostics.to_dict()
+        out["bulk_gof"] = None if self.bulk_gof is None else self.bulk_gof.to_dict()
+        out["spikes_interpretable"] = self.spikes_interpretable
         return out
 
     def summary(self) -> str:
@@ -177,8 +197,12 @@ class SpikeTestResult:
                                                     " (Kritchman-Nadler)")),
             ("MP bulk fit", f"sigma2 {self.fit.sigma2:.6g}, edge {self.fit.upper_edge:.6g}, "
                             f"KS {self.fit.ks:.3g}"),
-            ("spikes found", str(self.n_spikes)),
+            ("spikes found", str(self.n_spikes)
+             + ("" if self.spikes_interpretable else " (not interpretable: the bulk is not MP)")),
         ]
+        if self.bulk_gof is not None:
+            head.insert(-1, ("MP goodness of fit", f"p = {self.bulk_gof.pvalue:.3g} for the bulk "
+                                                   f"after {self.bulk_gof.k} spikes"))
         width = max(len(k) for k, _ in head)
         lines = [title, "=" * 78]
         for k, v in head:

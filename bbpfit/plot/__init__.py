@@ -1,6 +1,7 @@
 """Plots (matplotlib, imported only here): pictures of results, no statistics of their own."""
 
+from .powerlaw import plot_powerlaw
 from .spectrogram import plot_spectrogram
 from .spectrum import plot_spectrum
 
-__all__ = ["plot_spectrogram", "plot_spectrum"]
+__all__ = ["plot_powerlaw", "plot_spectrogram", "plot_spectrum"]

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import math
 import warnings
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
 from .._warnings import BBPFitWarning
-from ..fit import MPFit, fit_mp
+from ..fit import MPFit, PowerLawFit, fit_mp, fit_powerlaw
+from ..fit.bulk_law import bulk_law
 from ..inference import SpikeTestResult
 from ..inference.api import MIN_BULK, MIN_M, spike_test_given_spectrum
 from ..sources import iter_layers
@@ -48,6 +50,9 @@ class LayerReport:
         The bulk fit with an effective ratio (``fit_mp(..., ratio="fit")``).
     notes : tuple of str
         Why the layer was not tested, and the bbpfit warnings raised while analysing it.
+    powerlaw : PowerLawFit or None
+        Power-law fit of the spectrum's tail (:func:`bbpfit.fit_powerlaw`, 200 bootstrap
+        resamples for the 90% interval, 100 draws for the p-value, seeded by the layer's name).
     """
 
     name: str
@@ -57,6 +62,14 @@ class LayerReport:
     fit: MPFit | None
     fit_effective: MPFit | None
     notes: tuple[str, ...] = ()
+    powerlaw: PowerLawFit | None = None
+
+    @property
+    def bulk_law(self) -> str:
+        """``"MP"``, ``"deformed MP"`` or ``"power-law tail"`` (:mod:`bbpfit.fit.bulk_law`)."""
+        pl = self.powerlaw
+        mp_p = self.fit.gof_pvalue if self.fit is not None else math.nan
+        return bulk_law(mp_p, pl.pvalue if pl else math.nan, pl.alpha if pl else math.nan)
 
     @property
     def tested(self) -> bool:
@@ -66,6 +79,7 @@ class LayerReport:
     def row(self) -> dict:
         """The layer's table row, without the across-layer columns (see :mod:`.table`)."""
         spec, res, fit, eff = self.spectrum, self.result, self.fit, self.fit_effective
+        pl = self.powerlaw
         nan = math.nan
         return {
             "layer": self.name,
@@ -84,6 +98,13 @@ class LayerReport:
             "theta_hat": float(res.strengths[0]) if res is not None and res.n_spikes else nan,
             "method": res.method if res is not None else "",
             "path": "+".join(res.path) if res is not None else "",
+            "mp_pvalue": fit.gof_pvalue if fit is not None else nan,
+            "spikes_interpretable": res is not None and res.spikes_interpretable,
+            "alpha": pl.alpha if pl is not None else nan,
+            "alpha_low": pl.alpha_low if pl is not None else nan,
+            "alpha_high": pl.alpha_high if pl is not None else nan,
+            "pl_pvalue": pl.pvalue if pl is not None else nan,
+            "bulk_law": self.bulk_law,
             "notes": "; ".join(self.notes),
         }
 
@@ -151,8 +172,22 @@ def analyze_layer(name: str, weight, *, alpha: float = 0.05, method: str = "auto
                     x, spec, alpha=alpha, method=method, max_spikes=kmax, rng=rng,
                     null_cache=null_cache, name=name)
                 fit = res.fit
+                if not res.spikes_interpretable and res.n_spikes:
+                    notes.append(f"{res.n_spikes} spike(s) not interpretable: the bulk left after "
+                                 f"them is not Marchenko-Pastur (p = {res.mp_pvalue:.2g})")
+                elif not res.spikes_interpretable:
+                    notes.append(f"the bulk is not Marchenko-Pastur (p = {res.mp_pvalue:.2g})")
+        pl = _powerlaw(spec, name)
     notes += [n for n in _notes_of(caught) if n not in notes]
-    return LayerReport(name, shape, spec, res, fit, eff, tuple(notes))
+    return LayerReport(name, shape, spec, res, fit, eff, tuple(notes), pl)
+
+
+def _powerlaw(spec: Spectrum, name: str) -> PowerLawFit | None:
+    """The tail fit of the layer, seeded by its name (so it never depends on the layer order)."""
+    if np.unique(spec.eigenvalues[spec.eigenvalues > 0]).shape[0] < 3:
+        return None
+    return fit_powerlaw(spec, n_boot=200, n_gof=100, compare=False,
+                        rng=zlib.crc32(name.encode("utf-8")))
 
 
 def iter_reports(source, *, alpha: float = 0.05, method: str = "auto",

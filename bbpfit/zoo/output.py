@@ -27,8 +27,10 @@ ZOO_COLUMNS = ["model", "fingerprint", *COLUMNS, "model_rows", "seconds", "error
 #: Values of the ``status`` column.
 STATUSES = ("ok", "error")
 
-_STR = ("model", "fingerprint", "layer", "shape", "method", "path", "notes", "error", "status")
+_STR = ("model", "fingerprint", "layer", "shape", "method", "path", "notes", "error", "status",
+        "bulk_law")
 _INT = ("n", "m", "n_spikes", "n_spikes_adjusted", "model_rows")
+_BOOL = ("significant", "spikes_interpretable")
 _KINDS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 
 
@@ -39,9 +41,9 @@ def normalize(frame: pd.DataFrame) -> pd.DataFrame:
         frame[col] = frame[col].astype(object).where(frame[col].notna(), "").astype(str)
     for col in _INT:
         frame[col] = pd.to_numeric(frame[col], errors="coerce").round().astype("Int64")
-    frame["significant"] = frame["significant"].map(
-        lambda v: str(v).lower() in ("true", "1", "1.0")).astype(bool)
-    for col in set(ZOO_COLUMNS) - set(_STR) - set(_INT) - {"significant"}:
+    for col in _BOOL:
+        frame[col] = frame[col].map(lambda v: str(v).lower() in ("true", "1", "1.0")).astype(bool)
+    for col in set(ZOO_COLUMNS) - set(_STR) - set(_INT) - set(_BOOL):
         frame[col] = pd.to_numeric(frame[col], errors="coerce").astype(float)
     return frame.reset_index(drop=True)
 

@@ -42,6 +42,16 @@ COLUMNS = {
     "theta_hat": "strength of the top spike in noise units (BBP-inverted; threshold (m/n)^0.25)",
     "method": "the spike-test method asked for",
     "path": "what was run: preprocessing steps + the step test (e.g. 'biwhiten+tw')",
+    "mp_pvalue": "goodness of fit of the bulk left after the spikes to the MP law (parametric "
+                 "bootstrap; < 0.05: the bulk is not MP)",
+    "spikes_interpretable": "False when the tested bulk fails that test (n_spikes then counts "
+                            "eigenvalues above an MP edge that does not describe the layer) "
+                            "or the layer was not tested",
+    "alpha": "power-law exponent of the ESD tail (Clauset-Shalizi-Newman MLE, x_min by KS)",
+    "alpha_low": "lower end of alpha's 90% bootstrap interval",
+    "alpha_high": "upper end of alpha's 90% bootstrap interval",
+    "pl_pvalue": "goodness of fit of the power-law tail (semiparametric bootstrap; < 0.1 rejects)",
+    "bulk_law": "MP / deformed MP / power-law tail, by the criterion of bbpfit.fit.bulk_law",
     "notes": "why a layer was not tested; bbpfit warnings raised while analysing it",
 }
 
@@ -109,7 +119,8 @@ DISPLAY = (
     ("q_eff", "ratio_eff", ".3g"), ("edge", "upper_edge", ".4g"), ("KS", "ks", ".3f"),
     ("lambda_max", "lambda_max", ".4g"), ("spikes", "n_spikes", "d"),
     ("adj.", "n_spikes_adjusted", "d"), ("p", "pvalue", ".2g"), ("p_adj", "pvalue_adjusted", ".2g"),
-    ("theta_hat", "theta_hat", ".3g"), ("path", "path", "s"),
+    ("theta_hat", "theta_hat", ".3g"), ("alpha", "alpha", ".3g"), ("law", "bulk_law", "s"),
+    ("path", "path", "s"),
 )
 
 
