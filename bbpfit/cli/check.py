@@ -39,7 +39,7 @@ def cli_message(exc: BaseException) -> str:
 
 def selection_options(f):
     """The layer-selection and file-reading options shared by ``check`` and ``zoo``."""
-    from ..sources import FORMATS
+    from .options import FORMAT_NAMES
 
     options = [
         click.option("--include", multiple=True, metavar="GLOB",
@@ -47,7 +47,7 @@ def selection_options(f):
         click.option("--exclude", multiple=True, metavar="GLOB",
                      help="Skip layers whose name matches (repeatable)."),
         click.option("--embeddings", is_flag=True, help="Also analyse embedding tables."),
-        click.option("--input-format", type=click.Choice(sorted(FORMATS)), default=None,
+        click.option("--input-format", type=click.Choice(FORMAT_NAMES), default=None,
                      help="Force the checkpoint format instead of detecting it."),
         click.option("--allow-unsafe-pickle", is_flag=True,
                      help="Load torch files that need full unpickling. Only for files you "
@@ -60,14 +60,14 @@ def selection_options(f):
 
 def spike_test_options(f):
     """``--alpha``, ``--method``, ``--correction``."""
-    from ..inference import CORRECTIONS, METHODS
+    from .options import CORRECTION_NAMES, METHOD_NAMES
 
     options = [
         click.option("--alpha", type=click.FloatRange(0, 1, min_open=True, max_open=True),
                      default=0.05, show_default=True, help="Level of the tests."),
-        click.option("--method", type=click.Choice(list(METHODS)), default="auto",
+        click.option("--method", type=click.Choice(METHOD_NAMES), default="auto",
                      show_default=True, help="Spike-test method (see bbpfit.spike_test)."),
-        click.option("--correction", type=click.Choice(list(CORRECTIONS)), default="fdr_bh",
+        click.option("--correction", type=click.Choice(CORRECTION_NAMES), default="fdr_bh",
                      show_default=True, help="Adjustment of the layer p-values across layers."),
     ]
     for option in reversed(options):
@@ -110,7 +110,7 @@ def _plots(reports, folder: Path) -> list[Path]:
     return paths
 
 
-@click.command("check")
+@click.command("check", short_help="Per-layer bulk fit and spike test of one checkpoint.")
 @click.argument("path", type=click.Path(path_type=str))
 @spike_test_options
 @click.option("--format", "fmt", type=click.Choice(OUTPUT_FORMATS), default=None,

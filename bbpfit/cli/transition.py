@@ -7,7 +7,6 @@ import math
 import re
 
 import click
-import numpy as np
 
 _COLUMNS = ("layer", "rank", "detected", "step", "ci_low", "ci_high", "censored", "method")
 
@@ -51,6 +50,7 @@ def _plot(spectra, res, folder) -> list[str]:
     import os
 
     import matplotlib
+    import numpy as np
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -81,7 +81,7 @@ def _plot(spectra, res, folder) -> list[str]:
     return written
 
 
-@click.command("transition")
+@click.command("transition", short_help="When each layer's spikes crossed the BBP threshold.")
 @click.argument("store", type=click.Path(exists=True, file_okay=False))
 @click.option("--method", type=click.Choice(["bbp", "detect", "changepoint"]), default="bbp",
               show_default=True, help="Estimator of the crossing step.")
