@@ -74,7 +74,7 @@ def _plot(spectra, res, folder) -> list[str]:
         fig, ax = plt.subplots(figsize=(7.0, 4.0), layout="constrained")
         plot_spectrogram(spectra, name, ax=ax, edge=edge, transition=lead if ok else None,
                          title=title)
-        path = os.path.join(folder, re.sub(r"[^A-Za-z0-9_.-]+", "_", name) + ".png")
+        path = os.path.join(folder, "spectrogram_" + re.sub(r"[^\w.-]+", "_", name) + ".png")
         fig.savefig(path, dpi=120)
         plt.close(fig)
         written.append(path)

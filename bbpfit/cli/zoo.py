@@ -14,10 +14,14 @@ from pathlib import Path
 
 import click
 
-from .check import EXIT_SPIKES, InputError, cli_message, selection_options, spike_test_options
-
-#: Exit code when some checkpoints failed (error rows) and the others were analysed.
-EXIT_SOME_FAILED = 3
+from .check import (
+    EXIT_SOME_FAILED,
+    EXIT_SPIKES,
+    InputError,
+    cli_message,
+    selection_options,
+    spike_test_options,
+)
 
 
 def _short(path: str) -> str:

@@ -39,8 +39,10 @@ def normalize(frame: pd.DataFrame) -> pd.DataFrame:
         frame[col] = frame[col].astype(object).where(frame[col].notna(), "").astype(str)
     for col in _INT:
         frame[col] = pd.to_numeric(frame[col], errors="coerce").round().astype("Int64")
-    frame["significant"] = frame["significant"].map(
-        lambda v: str(v).lower() in ("true", "1", "1.0")).astype(bool)
+    significant = frame["significant"].map(lambda v: str(v).lower() in ("true", "1", "1.0"))
+    if (frame["status"] == "error").any():  # an error row has no answer: empty, not False
+        significant = significant.astype("boolean").mask(frame["status"] == "error")
+    frame["significant"] = significant.astype(bool) if significant.dtype != "boolean" else significant
     for col in set(ZOO_COLUMNS) - set(_STR) - set(_INT) - {"significant"}:
         frame[col] = pd.to_numeric(frame[col], errors="coerce").astype(float)
     return frame.reset_index(drop=True)
