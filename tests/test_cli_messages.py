@@ -144,3 +144,30 @@ def test_cli_bad_input_is_one_line_without_traceback(tmp_path):
         assert len(error) == 1, proc.stderr
     proc = _cli_subprocess("check", text)
     assert "is not a readable PyTorch checkpoint: it is text" in proc.stderr
+
+
+def test_transition_warning_is_one_line_and_help_matches_left_censored_rows(tmp_path):
+    from bbpfit.simulate import spike_trajectory
+    from bbpfit.store import LayerInfo, SpectraWriter
+
+    rng = np.random.default_rng(3)
+    early = spike_trajectory(400, 200, 40, np.full(40, 3.0), drift=0.3, rng=rng)  # out from step 0
+    small = spike_trajectory(60, 10, 40, np.zeros(40), drift=0.3, rng=rng)
+    path = tmp_path / "run.bbp"
+    layers = [LayerInfo("early.weight", (200, 400), 200, 400),
+              LayerInfo("small.weight", (10, 60), 10, 60)]
+    with SpectraWriter(path, layers, flush_every=16) as w:
+        for i in range(40):
+            w.append(10 * i, [early.eigenvalues[i], small.eigenvalues[i]], loss=1.0, lr=0.1)
+    proc = _cli_subprocess("transition", path, "--max-spikes", "1", "--format", "csv")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.splitlines() == ["warning: layer 'small.weight' skipped: m = 10 < 24 "
+                                        "eigenvalues"]  # was a Python warning with a source line
+    row = pd.read_csv(io.StringIO(proc.stdout)).iloc[0]
+    assert row["censored"] == "left" and bool(row["detected"])
+    help_text = " ".join(run("transition", "--help").output.split())
+    assert "step is the first recorded step, or '-' when the spike was already out" in help_text
+    assert (np.isnan(row["step"]) or row["step"] == 0.0) and row["ci_high"] >= 0.0
+    table = run("transition", path, "--max-spikes", "1").output
+    line = next(ln for ln in table.splitlines() if ln.startswith("early.weight"))
+    assert line.split()[3] in ("-", "0.0")  # the printed step, as the help says

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import warnings
 
 import click
 
@@ -103,17 +104,23 @@ def transition(store, method, alpha, confidence, layers, max_spikes, fmt, plot_d
 
     A layer without a crossing is reported as not detected with step '-' and ci_low the last
     recorded step (a lower bound; censored 'right'). A crossing at or before the first recorded
-    step has censored 'left': step and ci_low are that step (an upper bound on the crossing).
+    step has censored 'left': step is the first recorded step, or '-' when the spike was already
+    out of the bulk there, and ci_high bounds the crossing from above. Warnings (e.g. a layer too
+    small to analyse) are printed as one 'warning:' line each on stderr.
     """
     from ..store import open_spectra
     from ..transition import transition_time
 
     try:
-        spectra = open_spectra(store)
-        res = transition_time(spectra, layer=list(layers) or None, alpha=alpha, method=method,
-                              confidence_level=confidence, max_spikes=max_spikes)
-    except (ValueError, TypeError, RuntimeError) as exc:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            spectra = open_spectra(store)
+            res = transition_time(spectra, layer=list(layers) or None, alpha=alpha, method=method,
+                                  confidence_level=confidence, max_spikes=max_spikes)
+    except (ValueError, TypeError, RuntimeError, OSError) as exc:
         raise click.ClickException(str(exc)) from None
+    for text in dict.fromkeys(" ".join(str(w.message).split()) for w in caught):
+        click.echo(f"warning: {text}", err=True)  # one clean line, no source line
     if fmt == "table":
         click.echo(_table(res))
     elif fmt == "csv":
