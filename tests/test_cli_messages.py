@@ -171,3 +171,20 @@ def test_transition_warning_is_one_line_and_help_matches_left_censored_rows(tmp_
     table = run("transition", path, "--max-spikes", "1").output
     line = next(ln for ln in table.splitlines() if ln.startswith("early.weight"))
     assert line.split()[3] in ("-", "0.0")  # the printed step, as the help says
+
+
+def test_unwritable_outputs_are_one_line_errors(tmp_path):
+    path = save_safetensors(tmp_path / "m.safetensors",
+                            {"a.weight": np.random.default_rng(0).standard_normal((30, 12))})
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    for args in (["check", path, "--out", blocker / "t.csv"],
+                 ["check", path, "--method", "tw", "--plot", blocker / "figs"],
+                 ["zoo", path, "--workers", "0", "--out", blocker / "z.csv"],
+                 ["demo", "--out", blocker / "demo", "--steps", "20", "--no-figures"]):
+        proc = _cli_subprocess(*args)
+        assert proc.returncode == 2, (args, proc.stderr)
+        assert "Traceback" not in proc.stderr
+        assert f"'{blocker}" in proc.stderr and ("is a file, not a folder" in proc.stderr
+                                                 or "in the way of a folder" in proc.stderr)
+        assert len(proc.stderr.strip().splitlines()[-1:]) == 1 and proc.stderr.count("Error") == 1

@@ -36,6 +36,14 @@ class InputError(click.ClickException):
 
 def cli_message(exc: BaseException) -> str:
     """A library error as a command-line message (library keyword names become flags)."""
+    if isinstance(exc, OSError) and exc.filename is not None:
+        what = {"FileNotFoundError": "check that the path and its folder exist",
+                "PermissionError": "check that you may read or write there",
+                "IsADirectoryError": "give a file, not a folder",
+                "NotADirectoryError": "a part of the path is a file, not a folder",
+                "FileExistsError": "a file of that name is in the way of a folder"}
+        hint = what.get(type(exc).__name__, "check the path")
+        return f"{exc.strerror or type(exc).__name__}: '{exc.filename}' ({hint})"
     text = str(exc) or type(exc).__name__
     text = re.sub(r"pass allow_unsafe_pickle=True", "pass --allow-unsafe-pickle", text)
     return text.replace("allow_unsafe_pickle=True", "--allow-unsafe-pickle")

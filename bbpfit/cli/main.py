@@ -39,6 +39,15 @@ class LazyGroup(click.Group):
         module, attr, _ = COMMANDS[name]
         return getattr(importlib.import_module(f"bbpfit.cli.{module}"), attr)
 
+    def invoke(self, ctx):
+        """Run the command; a file that cannot be read or written is a one-line error (exit 2)."""
+        try:
+            return super().invoke(ctx)
+        except OSError as exc:
+            from .check import InputError, cli_message
+
+            raise InputError(cli_message(exc)) from None
+
     def format_commands(self, ctx, formatter):
         """The command list from :data:`COMMANDS`, without importing the commands."""
         with formatter.section("Commands"):
