@@ -1,4 +1,5 @@
-"""``bbpfit demo``: the whole pipeline on an embedded task, in about half a minute, no download."""
+"""``bbpfit demo``: the whole pipeline on an embedded task, no download (about 30 s once the caches
+are warm, see ``bbpfit cache``; the first run also compiles the kernels and simulates the nulls)."""
 
 from __future__ import annotations
 
