@@ -188,3 +188,16 @@ def test_unwritable_outputs_are_one_line_errors(tmp_path):
         assert f"'{blocker}" in proc.stderr and ("is a file, not a folder" in proc.stderr
                                                  or "in the way of a folder" in proc.stderr)
         assert len(proc.stderr.strip().splitlines()[-1:]) == 1 and proc.stderr.count("Error") == 1
+
+
+def test_analyze_can_report_a_nan_layer_as_a_row():
+    rng = np.random.default_rng(0)
+    bad = rng.standard_normal((64, 32))
+    bad[0, 0] = np.inf
+    state = {"a.weight": rng.standard_normal((64, 32)), "b.weight": bad}
+    with pytest.raises(ValueError, match="layer 'b.weight'"):
+        bf.analyze(state, method="tw")
+    table = bf.analyze(state, method="tw", errors="report").set_index("layer")
+    assert table.loc["b.weight", "notes"].startswith("error: ")
+    assert table["significant"].isna().tolist() == [False, True]
+    assert table.loc["a.weight", "pvalue"] > 0
