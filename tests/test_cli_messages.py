@@ -201,3 +201,11 @@ def test_analyze_can_report_a_nan_layer_as_a_row():
     assert table.loc["b.weight", "notes"].startswith("error: ")
     assert table["significant"].isna().tolist() == [False, True]
     assert table.loc["a.weight", "pvalue"] > 0
+
+
+def test_spike_test_summary_prints_the_pvalue_bound():
+    W = bf.simulate.spiked_matrix(1000, 500, thetas=(2.0,), rng=np.random.default_rng(0))
+    res = bf.spike_test(W, alpha=0.05)
+    assert res.pvalues[0] < 1e-300  # the README tour's case: the fitted TW tail underflows
+    row = next(ln for ln in res.summary().splitlines() if ln.strip().startswith("1 "))
+    assert "< 1e-300" in row and " 0 " not in row
