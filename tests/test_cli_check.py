@@ -93,7 +93,7 @@ def test_plots(spiked, tmp_path):
     res = run(spiked, "--plot", tmp_path / "figs", "--method", "tw", "-q", "--out", tmp_path / "t.csv")
     assert res.exit_code == 0, res.output
     files = sorted(p.name for p in (tmp_path / "figs").iterdir())
-    assert files == ["000_encoder.fc.weight.png", "001_head.weight.png"]
+    assert files == ["spectrum_encoder.fc.weight.png", "spectrum_head.weight.png"]  # as the demo
     assert (tmp_path / "figs" / files[0]).read_bytes()[:4] == b"\x89PNG"
 
 
@@ -128,8 +128,10 @@ def test_nan_weights_and_unsafe_pickle(tmp_path):
     bad = model(0.0)
     bad["head.weight"][0, 0] = np.inf
     save_safetensors(tmp_path / "nan.safetensors", bad)
-    res = run(tmp_path / "nan.safetensors")
-    assert res.exit_code == 2 and "layer 'head.weight'" in res.output and "NaN or infinite" in res.output
+    res = run(tmp_path / "nan.safetensors", "--method", "tw")
+    # an error row for that layer, the others analysed, exit code 3 (was: abort with exit 2)
+    assert res.exit_code == 3 and "head.weight: error:" in res.output and "NaN or infinite" in res.output
+    assert "encoder.fc.weight" in res.stdout and "1 layer(s) could not be analysed" in res.stderr
     torch.manual_seed(0)
     torch.save(torch.nn.Sequential(torch.nn.Linear(60, 30)), tmp_path / "pickled.pt")
     res = run(tmp_path / "pickled.pt")

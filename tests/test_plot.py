@@ -82,3 +82,52 @@ def test_histogram_is_a_density_over_the_whole_bulk_and_labels_do_not_collide():
     boxes = [t.get_window_extent(ax.figure.canvas.get_renderer()) for t in ax.texts]
     assert len(boxes) >= 2
     assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
+
+
+def test_far_outlier_that_is_not_a_spike_is_a_mark_not_a_bulk_bar():
+    """Issue #14 item 9: with a bare fit, a far outlier was a grey bar stretching the axis."""
+    s, fit = _spectrum_and_fit(400, 200, (30.0,))
+    ax = plot_spectrum(s, fit)
+    right_edges = [p.get_x() + p.get_width() for p in ax.patches if p.get_height() > 0]
+    assert max(right_edges) <= 1.5 * fit.upper_edge * 1.0001  # no bar out there
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "above the edge, not significant (1)" in labels
+    assert ax.get_xlim()[1] > s.eigenvalues[0] and ax.get_xscale() == "log"
+
+
+def test_mp_curve_is_not_clipped():
+    s, fit = _spectrum_and_fit(2000, 100, ())
+    ax = plot_spectrum(s, fit, bins=2)  # coarse bars: the density's peak is far above them
+    curve = next(line for line in ax.lines if "MP fit" in line.get_label())
+    assert ax.get_ylim()[1] >= np.max(curve.get_ydata())
+    heights = [p.get_height() for p in ax.patches]
+    assert np.max(curve.get_ydata()) > 1.3 * max(heights)  # the case the old cap clipped
+
+
+def test_long_layer_names_are_wrapped_in_titles():
+    W = np.random.default_rng(0).standard_normal((120, 60))
+    name = "model.encoder.layer.11.attention.self.query_key_value.lora_A.default.weight"
+    s = bf.spectrum(W, name=name)
+    ax = plot_spectrum(s, bf.fit_mp(s))
+    lines = ax.get_title().split("\n")
+    assert len(lines) > 1 and max(map(len, lines)) <= 60 and "".join(lines).startswith(name)
+
+
+def test_spectrogram_draws_every_ranks_transition():
+    import xarray as xr
+
+    steps = np.arange(0, 100, 10)
+    lam = np.sort(np.random.default_rng(1).random((1, steps.size, 8)), axis=-1)[..., ::-1]
+    ds = xr.Dataset({"eigenvalues": (("layer", "step", "rank"), lam)},
+                    coords={"layer": ["fc"], "step": steps, "rank": np.arange(8),
+                            "m": ("layer", [8])})
+
+    class T:
+        def __init__(self, rank, step):
+            self.rank, self.step, self.detected = rank, step, True
+            self.ci_low, self.ci_high = step - 5, step + 5
+
+    ax = plot_spectrogram(ds, "fc", top=3, transition=[T(0, 20.0), T(1, 50.0), T(2, 70.0)])
+    marks = [line for line in ax.lines if "transition" in line.get_label()]
+    assert [line.get_xdata()[0] for line in marks] == [20.0, 50.0, 70.0]
+    assert [line.get_color() for line in marks] == ["C0", "C1", "C2"]

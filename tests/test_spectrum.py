@@ -120,3 +120,31 @@ def test_spectrum_record(W):
         bf.Spectrum(np.ones(4), n=3, m=4)
     t = bf.Spectrum.from_eigenvalues([1.0, 3.0, 2.0], n=10)
     assert list(t.eigenvalues) == [3.0, 2.0, 1.0]
+
+
+def test_spectrum_behaves_as_its_eigenvalues(W):
+    """Issue #14 item 8: np.asarray(s) was a 0-d object array; len and indexing failed."""
+    s = bf.spectrum(W, name="fc.weight")
+    lam = np.linalg.svd(np.asarray(W, dtype=float), compute_uv=False) ** 2 / max(W.shape)
+    arr = np.asarray(s)
+    assert arr.shape == (min(W.shape),) and arr.dtype == np.float64
+    np.testing.assert_allclose(arr, lam, rtol=1e-10)
+    assert len(s) == s.m == min(W.shape)
+    assert s[0] == arr.max() and s[-1] == arr.min()
+    np.testing.assert_array_equal(s[:3], arr[:3])
+    assert list(s)[:2] == list(arr[:2])
+    assert np.array(s, dtype=np.float32).dtype == np.float32
+    copied = np.array(s, copy=True)
+    copied[0] = -1.0  # a copy: the spectrum is unchanged
+    assert s[0] > 0 and np.mean(s) == pytest.approx(lam.mean())
+
+
+def test_spectrum_equality_and_hash(W):
+    """Issue #12 item 7: == raised ValueError (array truth value) and hash raised TypeError."""
+    a, b = bf.spectrum(W, name="x"), bf.spectrum(W, name="x")
+    assert a == b and hash(a) == hash(b) and len({a, b}) == 1
+    assert a != bf.spectrum(W, name="y")
+    assert a != bf.spectrum(2 * W, name="x")
+    assert a != bf.Spectrum(a.eigenvalues, n=a.n, m=a.m, name="x", shape=(a.m, a.n))
+    assert (a == "x") is False
+    assert {a: 1}[b] == 1

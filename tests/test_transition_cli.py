@@ -60,7 +60,7 @@ def test_plot_writes_pngs(store_path, tmp_path):
     run = CliRunner().invoke(cli, ["transition", path, "--plot", str(out)])
     assert run.exit_code == 0, run.output
     files = sorted(p.name for p in out.iterdir())
-    assert files == ["fc1.weight.png", "fc2.weight.png"]
+    assert files == ["spectrogram_fc1.weight.png", "spectrogram_fc2.weight.png"]  # as the demo
     assert all((out / f).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for f in files)
 
 

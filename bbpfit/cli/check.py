@@ -2,7 +2,9 @@
 
 Exit codes: 0 analysed; 1 ``--fail-on-spikes`` and some layer has a significant spike (after
 adjustment across layers); 2 bad input (missing path, unknown format, folder without
-checkpoints, a pickle that needs ``--allow-unsafe-pickle``, NaN weights, bad option).
+checkpoints, a pickle that needs ``--allow-unsafe-pickle``, no layer selected, bad option);
+3 some layers could not be analysed (NaN or infinite weights): their rows say why, the other
+layers are complete.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ import click
 EXIT_BAD_INPUT = 2
 #: Exit code of ``--fail-on-spikes`` when a significant spike is found.
 EXIT_SPIKES = 1
+#: Exit code when some layers (check) or checkpoints (zoo) failed and the others were analysed.
+EXIT_SOME_FAILED = 3
 OUTPUT_FORMATS = ("table", "csv", "json", "markdown")
 _UNSAFE = re.compile(r"[^\w.-]+")
 _EXTENSIONS = {".csv": "csv", ".json": "json", ".md": "markdown", ".markdown": "markdown"}
@@ -32,6 +36,14 @@ class InputError(click.ClickException):
 
 def cli_message(exc: BaseException) -> str:
     """A library error as a command-line message (library keyword names become flags)."""
+    if isinstance(exc, OSError) and exc.filename is not None:
+        what = {"FileNotFoundError": "check that the path and its folder exist",
+                "PermissionError": "check that you may read or write there",
+                "IsADirectoryError": "give a file, not a folder",
+                "NotADirectoryError": "a part of the path is a file, not a folder",
+                "FileExistsError": "a file of that name is in the way of a folder"}
+        hint = what.get(type(exc).__name__, "check the path")
+        return f"{exc.strerror or type(exc).__name__}: '{exc.filename}' ({hint})"
     text = str(exc) or type(exc).__name__
     text = re.sub(r"pass allow_unsafe_pickle=True", "pass --allow-unsafe-pickle", text)
     return text.replace("allow_unsafe_pickle=True", "--allow-unsafe-pickle")
@@ -39,7 +51,7 @@ def cli_message(exc: BaseException) -> str:
 
 def selection_options(f):
     """The layer-selection and file-reading options shared by ``check`` and ``zoo``."""
-    from ..sources import FORMATS
+    from .options import FORMAT_NAMES
 
     options = [
         click.option("--include", multiple=True, metavar="GLOB",
@@ -47,7 +59,7 @@ def selection_options(f):
         click.option("--exclude", multiple=True, metavar="GLOB",
                      help="Skip layers whose name matches (repeatable)."),
         click.option("--embeddings", is_flag=True, help="Also analyse embedding tables."),
-        click.option("--input-format", type=click.Choice(sorted(FORMATS)), default=None,
+        click.option("--input-format", type=click.Choice(FORMAT_NAMES), default=None,
                      help="Force the checkpoint format instead of detecting it."),
         click.option("--allow-unsafe-pickle", is_flag=True,
                      help="Load torch files that need full unpickling. Only for files you "
@@ -60,19 +72,43 @@ def selection_options(f):
 
 def spike_test_options(f):
     """``--alpha``, ``--method``, ``--correction``."""
-    from ..inference import CORRECTIONS, METHODS
+    from .options import CORRECTION_NAMES, METHOD_NAMES
 
     options = [
         click.option("--alpha", type=click.FloatRange(0, 1, min_open=True, max_open=True),
                      default=0.05, show_default=True, help="Level of the tests."),
-        click.option("--method", type=click.Choice(list(METHODS)), default="auto",
+        click.option("--method", type=click.Choice(METHOD_NAMES), default="auto",
                      show_default=True, help="Spike-test method (see bbpfit.spike_test)."),
-        click.option("--correction", type=click.Choice(list(CORRECTIONS)), default="fdr_bh",
+        click.option("--correction", type=click.Choice(CORRECTION_NAMES), default="fdr_bh",
                      show_default=True, help="Adjustment of the layer p-values across layers."),
     ]
     for option in reversed(options):
         f = option(f)
     return f
+
+
+def why_nothing_selected(path, *, include, exclude, embeddings, input_format,
+                         allow_unsafe_pickle) -> str:
+    """Why no tensor of ``path`` is a layer under the selection: each matrix and its reason."""
+    from ..sources import LayerSelection, list_layers
+
+    try:
+        infos = list_layers(path, others=True, embeddings=True, min_side=1, format=input_format,
+                            allow_unsafe_pickle=allow_unsafe_pickle)
+    except (ValueError, TypeError, OSError):
+        infos = []
+    sel = LayerSelection(include=include or (), exclude=exclude or (), embeddings=embeddings)
+    reasons = {"small": "a side shorter than 2", "embedding": "an embedding (see --embeddings)",
+               "other": "not named like a weight (a buffer, or no 'weight'/'kernel' in its name)"}
+    parts = []
+    for info in infos[:5]:
+        cat = sel.category(info)
+        why = reasons.get(cat) or ("not matched by --include/--exclude" if cat == "weight"
+                                   else cat)
+        parts.append(f"'{info.name}' ({'x'.join(map(str, info.shape))}): {why}")
+    head = (f"no layer selected in '{path}': " + "; ".join(parts) + (", ..." if len(infos) > 5 else "")
+            if parts else f"no layer selected in '{path}': it has no matrix or conv weight")
+    return head + " (see --include, --exclude, --embeddings)"
 
 
 def render(frame, fmt: str, source: str) -> str:
@@ -98,13 +134,13 @@ def _plots(reports, folder: Path) -> list[Path]:
 
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
-    for i, rep in enumerate(reports):
+    for rep in reports:
         what = rep.result if rep.result is not None else rep.fit
         if what is None:  # too small or all zero: nothing to draw
             continue
         fig = Figure(figsize=(6.4, 4.0), layout="constrained")
         plot_spectrum(rep.spectrum, what, ax=fig.add_subplot())
-        path = folder / f"{i:03d}_{_UNSAFE.sub('_', rep.name)}.png"
+        path = folder / f"spectrum_{_UNSAFE.sub('_', rep.name)}.png"  # as the demo names them
         fig.savefig(path, dpi=110, metadata={"Software": None})
         paths.append(path)
         if rep.powerlaw is not None and rep.bulk_law == "power-law tail":
@@ -116,7 +152,7 @@ def _plots(reports, folder: Path) -> list[Path]:
     return paths
 
 
-@click.command("check")
+@click.command("check", short_help="Per-layer bulk fit and spike test of one checkpoint.")
 @click.argument("path", type=click.Path(path_type=str))
 @spike_test_options
 @click.option("--format", "fmt", type=click.Choice(OUTPUT_FORMATS), default=None,
@@ -142,7 +178,8 @@ def check(path, alpha, method, correction, fmt, out, plot_dir, fail_on_spikes, i
     folder. The table goes to stdout, notes to stderr.
 
     Exit codes: 0 analysed; 1 with --fail-on-spikes when a layer has a significant spike;
-    2 the input cannot be analysed (the message says why).
+    2 the input cannot be analysed (the message says why); 3 some layers could not be analysed
+    (NaN or infinite weights): their rows say why, the others are complete.
     """
     from ..zoo.analyze import check_options
     from ..zoo.layer import iter_reports
@@ -157,12 +194,14 @@ def check(path, alpha, method, correction, fmt, out, plot_dir, fail_on_spikes, i
             reports = list(iter_reports(
                 path, alpha=alpha, method=method, null_cache=default_null_cache(),
                 include=include or None, exclude=exclude or None, embeddings=embeddings,
-                format=input_format, allow_unsafe_pickle=allow_unsafe_pickle))
-    except (FileNotFoundError, IsADirectoryError, ValueError, TypeError) as exc:
+                format=input_format, allow_unsafe_pickle=allow_unsafe_pickle, errors="report"))
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError, ValueError,
+            TypeError) as exc:
         raise InputError(cli_message(exc)) from None
     if not reports:
-        raise InputError(f"no layer selected in '{path}': no 2-D or conv weight matches the "
-                         "selection (see --include, --exclude, --embeddings)")
+        raise InputError(why_nothing_selected(
+            path, include=include, exclude=exclude, embeddings=embeddings,
+            input_format=input_format, allow_unsafe_pickle=allow_unsafe_pickle))
     frame = frame_from_reports(reports, alpha=alpha, correction=correction)
     frame.attrs.update({"method": method})
     if out is not None:
@@ -179,8 +218,15 @@ def check(path, alpha, method, correction, fmt, out, plot_dir, fail_on_spikes, i
         click.echo(f"wrote {len(paths)} figure(s) to {plot_dir}", err=True)
     if not quiet:
         click.echo(f"analysed in {time.perf_counter() - start:.2f} s", err=True)
-    if fail_on_spikes and bool(frame["significant"].any()):
-        layers = ", ".join(frame.loc[frame["significant"], "layer"].head(5))
-        click.echo(f"significant spikes in {int(frame['significant'].sum())} layer(s) "
-                   f"({layers}{', ...' if frame['significant'].sum() > 5 else ''})", err=True)
+    failed = [r.name for r in reports if r.error is not None]
+    if failed:
+        click.echo(f"error: {len(failed)} layer(s) could not be analysed ({', '.join(failed[:5])}"
+                   f"{', ...' if len(failed) > 5 else ''}); their rows say why, the other layers "
+                   f"are complete (exit code {EXIT_SOME_FAILED})", err=True)
+        sys.exit(EXIT_SOME_FAILED)
+    significant = frame["significant"].fillna(False).astype(bool)
+    if fail_on_spikes and bool(significant.any()):
+        layers = ", ".join(frame.loc[significant, "layer"].head(5))
+        click.echo(f"significant spikes in {int(significant.sum())} layer(s) "
+                   f"({layers}{', ...' if significant.sum() > 5 else ''})", err=True)
         sys.exit(EXIT_SPIKES)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 
-@click.command("compact")
+@click.command("compact", short_help="Merge a spectra store's fragments into one zarr part.")
 @click.argument("store", type=click.Path(exists=True, file_okay=False))
 def compact(store):
     """Merge the flushed fragments of STORE (e.g. left by a killed run) into one zarr part.

@@ -1,4 +1,5 @@
-"""``bbpfit demo``: the whole pipeline on an embedded task, in about half a minute, no download."""
+"""``bbpfit demo``: the whole pipeline on an embedded task, no download (about 30 s once the caches
+are warm, see ``bbpfit cache``; the first run also compiles the kernels and simulates the nulls)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ def _fmt(value, spec):
         return str(value)
 
 
-@click.command("demo")
+@click.command("demo", short_help="Train a teacher-student model, record, test, plot (no download).")
 @click.option("--out", type=click.Path(file_okay=False), default="bbpfit-demo", show_default=True,
               help="Folder for the spectra store, the tables and the figures.")
 @click.option("--steps", type=click.IntRange(min=20), default=400, show_default=True,

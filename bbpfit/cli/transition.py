@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import math
 import re
+import warnings
 
 import click
-import numpy as np
 
 _COLUMNS = ("layer", "rank", "detected", "step", "ci_low", "ci_high", "censored", "method")
 
@@ -83,6 +83,7 @@ def _plot(spectra, res, folder) -> list[str]:
     import os
 
     import matplotlib
+    import numpy as np
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -106,14 +107,14 @@ def _plot(spectra, res, folder) -> list[str]:
         fig, ax = plt.subplots(figsize=(7.0, 4.0), layout="constrained")
         plot_spectrogram(spectra, name, ax=ax, edge=edge, transition=lead if ok else None,
                          title=title)
-        path = os.path.join(folder, re.sub(r"[^A-Za-z0-9_.-]+", "_", name) + ".png")
+        path = os.path.join(folder, "spectrogram_" + re.sub(r"[^\w.-]+", "_", name) + ".png")
         fig.savefig(path, dpi=120)
         plt.close(fig)
         written.append(path)
     return written
 
 
-@click.command("transition")
+@click.command("transition", short_help="When each layer's spikes crossed the BBP threshold.")
 @click.argument("stores", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False))
 @click.option("--method", type=click.Choice(["bbp", "detect", "changepoint"]), default="bbp",
               show_default=True, help="Estimator of the crossing step.")
@@ -146,7 +147,9 @@ def transition(stores, method, alpha, confidence, layers, max_spikes, fmt, plot_
 
     A layer without a crossing is reported as not detected with step '-' and ci_low the last
     recorded step (a lower bound; censored 'right'). A crossing at or before the first recorded
-    step has censored 'left': step and ci_low are that step (an upper bound on the crossing).
+    step has censored 'left': step is the first recorded step, or '-' when the spike was already
+    out of the bulk there, and ci_high bounds the crossing from above. Warnings (e.g. a layer too
+    small to analyse) are printed as one 'warning:' line each on stderr.
 
     With several STOREs (seeds, learning rates of one model) it prints one table with a run
     column and the crossings pooled over the runs of each group (mean and between-run
@@ -161,11 +164,15 @@ def transition(stores, method, alpha, confidence, layers, max_spikes, fmt, plot_
         return
     store = stores[0]
     try:
-        spectra = open_spectra(store)
-        res = transition_time(spectra, layer=list(layers) or None, alpha=alpha, method=method,
-                              confidence_level=confidence, max_spikes=max_spikes)
-    except (ValueError, TypeError, RuntimeError) as exc:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            spectra = open_spectra(store)
+            res = transition_time(spectra, layer=list(layers) or None, alpha=alpha, method=method,
+                                  confidence_level=confidence, max_spikes=max_spikes)
+    except (ValueError, TypeError, RuntimeError, OSError) as exc:
         raise click.ClickException(str(exc)) from None
+    for text in dict.fromkeys(" ".join(str(w.message).split()) for w in caught):
+        click.echo(f"warning: {text}", err=True)  # one clean line, no source line
     if fmt == "table":
         click.echo(_table(res))
     elif fmt == "csv":

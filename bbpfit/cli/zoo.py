@@ -14,10 +14,14 @@ from pathlib import Path
 
 import click
 
-from .check import EXIT_SPIKES, InputError, cli_message, selection_options, spike_test_options
-
-#: Exit code when some checkpoints failed (error rows) and the others were analysed.
-EXIT_SOME_FAILED = 3
+from .check import (
+    EXIT_SOME_FAILED,
+    EXIT_SPIKES,
+    InputError,
+    cli_message,
+    selection_options,
+    spike_test_options,
+)
 
 
 def _short(path: str) -> str:
@@ -48,7 +52,7 @@ def _print_summary(table, quiet: bool):
     return sum(1 for r in rows if r[4])
 
 
-@click.command("zoo")
+@click.command("zoo", short_help="Analyse many checkpoints in parallel into one table.")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Output table (.csv, or .parquet with pyarrow); re-running with the same "

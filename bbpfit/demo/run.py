@@ -130,14 +130,13 @@ def _figures(out: Path, ds, reports, transitions) -> list[Path]:
         n, m = int(lay["n"]), int(lay["m"])
         lam = np.asarray(lay["eigenvalues"].values, dtype=float)[:, :m]
         edge = fit_mp_array(lam, n).upper_edge
-        first = None
+        crossings = []  # every detected rank's transition, not only rank 0's
         if transitions is not None:
             hit = transitions[(transitions["layer"] == layer) & transitions["detected"]]
-            if len(hit):
-                first = SimpleNamespace(**hit.sort_values("rank").iloc[0][
-                    ["step", "ci_low", "ci_high", "detected"]].to_dict())
+            crossings = [SimpleNamespace(**row) for row in hit.sort_values("rank")[
+                ["rank", "step", "ci_low", "ci_high", "detected"]].to_dict("records")]
         fig = Figure(figsize=(7.0, 4.0), layout="constrained")
-        plot_spectrogram(ds, layer, ax=fig.add_subplot(), edge=edge, transition=first,
+        plot_spectrogram(ds, layer, ax=fig.add_subplot(), edge=edge, transition=crossings,
                          title=f"{layer}: top eigenvalues over training")
         paths.append(out / f"spectrogram_{_safe(layer)}.png")
         fig.savefig(paths[-1], dpi=120)

@@ -41,6 +41,9 @@ def _cvm(*args):
     return distance_batch(*args, CVM)
 
 
+#: Fewest eigenvalues for which :func:`fit_mp` returns a fit without a :class:`FitWarning`.
+RELIABLE_M = 10
+
 #: Estimators by name: ``(lam2d, n_eff, q, fit_ratio, kmax, margin) -> (sigma2, q, k)``.
 FIT_METHODS = {"kn": kn_batch, "median": median_batch, "ks": _ks, "cvm": _cvm}
 
@@ -203,7 +206,9 @@ def fit_mp(x, *, method: str = DEFAULT_METHOD, ratio=None, n=None, max_spikes=No
     Warns
     -----
     FitWarning
-        When the outlier count reached ``max_spikes`` (the bulk may still hold outliers).
+        When the outlier count reached ``max_spikes`` (the bulk may still hold outliers), and
+        when there are fewer than :data:`RELIABLE_M` (10) eigenvalues: 3 is the least that
+        gives a fit at all, 10 the least bbpfit's spike tests accept.
 
     Notes
     -----
@@ -250,6 +255,9 @@ def fit_mp(x, *, method: str = DEFAULT_METHOD, ratio=None, n=None, max_spikes=No
     if not (math.isfinite(sigma2) and sigma2 > 0):
         raise ValueError(f"`x`: the bulk fit gave sigma2 = {sigma2}; the spectrum is zero or its "
                          "bulk is (a rank-deficient matrix), so there is no noise level to fit")
+    if len(lam) < RELIABLE_M:
+        warnings.warn(f"only m = {len(lam)} eigenvalues: a bulk fit on fewer than {RELIABLE_M} is "
+                      "unreliable (bbpfit's spike tests need m >= 10)", FitWarning, stacklevel=2)
     kmax = min(len(lam) // 2, 50) if max_spikes is None else int(max_spikes)
     k = int(res.n_excluded)
     if kmax > 0 and k == kmax:

@@ -217,7 +217,8 @@ class SpikeTestResult:
             spike = k < self.n_spikes
             eig = f"{self.spikes[k]:12.6g}" if spike else f"{'':>12}"
             th = f"{self.strengths[k]:9.4g}" if spike else f"{'':>9}"
-            lines.append(f"{k + 1:>4}  {eig}  {t:11.5g}  {c:10.5g}  {p:9.3g}  "
+            shown = "< 1e-300" if p < 1e-300 else f"{p:.3g}"  # below it, 0 would be a false claim
+            lines.append(f"{k + 1:>4}  {eig}  {t:11.5g}  {c:10.5g}  {shown:>9}  "
                          f"{'spike' if spike else 'bulk':>8}  {th}")
         lines.append("-" * 78)
         lines.append(f"theta-hat: {self.strength_method} (noise units; threshold "

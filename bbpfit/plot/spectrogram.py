@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .spectrum import wrap_name
+
 
 def plot_spectrogram(spectra, layer, *, ax=None, top=5, edge=None, transition=None, title=None):
     """Top eigenvalues and the bulk quantile band of one layer over the recorded steps.
@@ -20,8 +22,9 @@ def plot_spectrogram(spectra, layer, *, ax=None, top=5, edge=None, transition=No
         How many leading eigenvalues to draw as lines.
     edge : array_like, optional
         A fitted upper bulk edge per step (e.g. from a transition result's diagnostics).
-    transition : object with ``step``, ``ci_low``, ``ci_high`` and ``detected``, optional
-        An estimated transition step, drawn as a vertical line with its confidence band.
+    transition : object or sequence of objects with ``step``, ``ci_low``, ``ci_high``, ``detected``, optional
+        Estimated transition steps, each drawn as a vertical line with its confidence band, in
+        the colour of its eigenvalue's line when it has a ``rank`` (0 for lambda_1).
     title : str, optional
 
     Returns
@@ -46,13 +49,20 @@ def plot_spectrogram(spectra, layer, *, ax=None, top=5, edge=None, transition=No
     if edge is not None:
         ax.plot(steps, np.asarray(edge, dtype=float), color="k", ls="--", lw=1.0,
                 label="fitted bulk edge")
-    if transition is not None and getattr(transition, "detected", False):
-        ax.axvspan(transition.ci_low, transition.ci_high, color="C3", alpha=0.15,
-                   label="transition CI")
-        ax.axvline(transition.step, color="C3", lw=1.5, label=f"transition ≈ {transition.step:.0f}")
+    many = isinstance(transition, list | tuple)
+    for i, tr in enumerate(transition if many else [transition]):
+        if tr is None or not getattr(tr, "detected", False) or not np.isfinite(tr.step):
+            continue
+        rank = int(getattr(tr, "rank", i)) if many else None
+        color = f"C{rank}" if rank is not None else "C3"
+        which = f"$\\lambda_{{{rank + 1}}}$ " if rank is not None else ""
+        ax.axvspan(tr.ci_low, tr.ci_high, color=color, alpha=0.12,
+                   label=f"{which}transition CI" if i == 0 or rank is None else None)
+        ax.axvline(tr.step, color=color, lw=1.5, ls=":" if many else "-",
+                   label=f"{which}transition ≈ {tr.step:.0f}")
     ax.set_yscale("log")
     ax.set_xlabel("optimizer step")
     ax.set_ylabel(r"eigenvalue $\lambda = s^2/n$")
-    ax.set_title(title or str(layer), fontsize=10)
+    ax.set_title(wrap_name(title or str(layer)), fontsize=10)
     ax.legend(fontsize=7, frameon=False, ncol=2)
     return ax

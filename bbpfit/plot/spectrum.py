@@ -6,6 +6,24 @@ import numpy as np
 
 #: Spikes beyond this multiple of the bulk edge switch the x-axis to a log scale.
 LOG_X_BEYOND = 4.0
+#: Eigenvalues beyond this multiple of the edge that are not significant spikes are drawn as marks.
+OUTLIER_BEYOND = 1.5
+#: Title lines longer than this are wrapped at the dots of the layer name.
+TITLE_WIDTH = 60
+
+
+def wrap_name(text: str, width: int = TITLE_WIDTH) -> str:
+    """Break a long title (a Hugging Face layer name) at its dots so it fits above the axes."""
+    if len(text) <= width:
+        return text
+    lines, line = [], ""
+    for part in text.replace(".", ".\x00").split("\x00"):
+        if line and len(line) + len(part) > width:
+            lines.append(line)
+            line = ""
+        line += part
+    lines.append(line)
+    return "\n".join(lines)
 
 
 def _axes(ax):
@@ -57,10 +75,15 @@ def plot_spectrum(spectrum, result, *, ax=None, bins=None, title=None):
     fit = getattr(result, "fit", result)
     spikes = np.sort(np.asarray(getattr(result, "spikes", ()), dtype=float))[::-1]
     lam = np.asarray(spectrum.eigenvalues, dtype=float)
-    bulk = lam[len(spikes):]
+    rest = lam[len(spikes):]
+    # eigenvalues well above the fitted edge that are not significant spikes (or not tested):
+    # drawn as their own marks, not as histogram bars stretched over an empty axis
+    far = rest[rest > OUTLIER_BEYOND * fit.upper_edge]
+    bulk = rest[rest <= OUTLIER_BEYOND * fit.upper_edge]
+    marked = np.concatenate([spikes, far])
     hi = max(fit.upper_edge * 1.15, float(bulk.max()) if bulk.size else 0.0)
-    log_x = spikes.size > 0 and spikes.max() > LOG_X_BEYOND * fit.upper_edge
-    top = max(hi, float(spikes.max()) * (1.6 if log_x else 1.08)) if spikes.size else hi
+    log_x = marked.size > 0 and marked.max() > LOG_X_BEYOND * fit.upper_edge
+    top = max(hi, float(marked.max()) * (1.6 if log_x else 1.08)) if marked.size else hi
     nbins = bins or max(20, int(np.sqrt(spectrum.m)))
     if log_x:
         positive = lam[lam > 0]
@@ -74,14 +97,22 @@ def plot_spectrum(spectrum, result, *, ax=None, bins=None, title=None):
     # density with respect to the whole bulk (not only the part inside the bins: on a log axis
     # the smallest eigenvalues fall below the first bin), comparable with the MP density
     counts, _ = np.histogram(bulk, bins=edges)
-    heights = counts / (max(bulk.size, 1) * np.diff(edges))
+    heights = counts / (max(rest.size, 1) * np.diff(edges))
     ax.bar(edges[:-1], heights, width=np.diff(edges), align="edge", color="0.75",
            edgecolor="0.55", linewidth=0.4, label=f"bulk eigenvalues ({bulk.size})")
-    ax.plot(x, fit.law.pdf(x), color="C0", lw=1.8,
+    pdf = fit.law.pdf(x)
+    ax.plot(x, pdf, color="C0", lw=1.8,
             label=f"MP fit: $\\sigma^2$={fit.sigma2:.3g}, q={fit.ratio:.3g}")
     ymax = 1.3 * float(np.max(heights)) if np.size(heights) and np.max(heights) > 0 else 1.0
+    # the whole MP curve stays in view, except the pole at 0 of (nearly) square layers
+    away = x >= fit.lower_edge + 0.05 * (fit.upper_edge - fit.lower_edge)
+    if np.any(away & np.isfinite(pdf)):
+        ymax = max(ymax, 1.08 * float(np.max(pdf[away & np.isfinite(pdf)])))
     ax.set_ylim(0.0, ymax)
     ax.axvline(fit.upper_edge, color="C0", ls="--", lw=1.0, label="fitted bulk edge")
+    if far.size:
+        ax.vlines(far, 0, 0.15 * ymax, color="0.3", lw=1.5,
+                  label=f"above the edge, not significant ({far.size})")
     if spikes.size:
         ax.vlines(spikes, 0, 0.25 * ymax, color="C3", lw=2.0,
                   label=f"significant spikes ({spikes.size})")
@@ -99,6 +130,6 @@ def plot_spectrum(spectrum, result, *, ax=None, bins=None, title=None):
     ax.set_xlabel(r"eigenvalue $\lambda = s^2/n$")
     ax.set_ylabel("density")
     name = spectrum.name or "layer"
-    ax.set_title(title or f"{name}  ({spectrum.n}×{spectrum.m})", fontsize=10)
+    ax.set_title(title or wrap_name(f"{name}  ({spectrum.n}×{spectrum.m})"), fontsize=10)
     ax.legend(fontsize=8, frameon=False)
     return ax

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import struct
 from collections.abc import Iterator
 from pathlib import Path
@@ -135,8 +136,24 @@ def read_tensor(f, path, name: str, entry, data_start: int) -> np.ndarray:
     return raw
 
 
+def _natural_key(name: str):
+    return [(0, int(part), "") if part.isdigit() else (1, 0, part)
+            for part in re.split(r"(\d+)", name)]
+
+
+def model_order(names) -> list[str]:
+    """The names in the file's order, unless the writer sorted them alphabetically (as the
+    ``safetensors`` library does): then numbers compare as numbers, so ``layer.2`` comes before
+    ``layer.10`` as in the model."""
+    names = list(names)
+    if names == sorted(names):
+        return sorted(names, key=_natural_key)
+    return names
+
+
 def safetensors_entries(path, *, names=None, **_) -> Iterator[tuple[TensorInfo, object]]:
-    """Yield ``(TensorInfo, load)`` for each tensor of a safetensors file, in file order.
+    """Yield ``(TensorInfo, load)`` for each tensor of a safetensors file, in file order
+    (:func:`model_order`: alphabetically sorted files are read in natural order).
 
     The file is opened once and stays open while the generator runs; ``load()`` reads that one
     tensor and must be called before the generator advances. ``names`` (optional set) restricts
@@ -145,7 +162,8 @@ def safetensors_entries(path, *, names=None, **_) -> Iterator[tuple[TensorInfo, 
     path = Path(path)
     with open(path, "rb") as f:
         entries, data_start, _ = read_header(f, path)
-        for name, entry in entries.items():
+        for name in model_order(entries):
+            entry = entries[name]
             if names is not None and name not in names:
                 continue
             code, shape = entry[0], entry[1]

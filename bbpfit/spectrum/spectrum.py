@@ -10,9 +10,13 @@ from .._validation import as_real_array, check_int
 from .eigenvalues import _is_torch, eigenvalues, matrix_shape
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, repr=False, eq=False)
 class Spectrum:
     """Eigenvalues ``s_i**2 / n`` of one weight matrix, descending, with its dimensions.
+
+    Behaves as the array of its eigenvalues: ``np.asarray(s)``, ``len(s)`` (= m), ``s[0]``
+    (the top eigenvalue) and iteration read :attr:`eigenvalues`. Two spectra are equal when
+    their eigenvalues, dimensions, shape and name are; spectra are hashable.
 
     Attributes
     ----------
@@ -59,6 +63,31 @@ class Spectrum:
         """Wrap precomputed eigenvalues (convention ``s**2 / n``) of an n x m matrix, m = len."""
         lam = np.asarray(eigenvalues)
         return cls(lam, n=n, m=lam.shape[-1] if lam.ndim else 0, name=name)
+
+    def __array__(self, dtype=None, copy=None):
+        if copy is False and dtype is not None and np.dtype(dtype) != self.eigenvalues.dtype:
+            raise ValueError("converting a Spectrum to another dtype needs a copy")
+        lam = self.eigenvalues if dtype is None else self.eigenvalues.astype(dtype, copy=False)
+        return lam.copy() if copy else lam
+
+    def __len__(self) -> int:
+        return self.m
+
+    def __getitem__(self, index):
+        return self.eigenvalues[index]
+
+    def __iter__(self):
+        return iter(self.eigenvalues)
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, Spectrum):
+            return NotImplemented
+        return (self.n == other.n and self.m == other.m and self.name == other.name
+                and self.shape == other.shape
+                and bool(np.array_equal(self.eigenvalues, other.eigenvalues)))
+
+    def __hash__(self) -> int:
+        return hash((self.n, self.m, self.name, self.shape, self.eigenvalues.tobytes()))
 
     def to_dict(self) -> dict:
         """Plain-Python representation (lists and numbers)."""

@@ -25,7 +25,7 @@ def analyze(model_or_path, *, alpha: float = 0.05, method: str = "auto",
             correction: str = "fdr_bh", max_spikes: int | None = None, rng=0, null_cache=None,
             include=None, exclude=None, embeddings: bool = False, others: bool = False,
             min_side: int = 2, format: str | None = None, allow_unsafe_pickle: bool = False,
-            blas_threads: int | None = 1) -> pd.DataFrame:
+            blas_threads: int | None = 1, errors: str = "raise") -> pd.DataFrame:
     """Bulk fit and spike test of every layer of a model, one row per layer.
 
     Parameters
@@ -56,6 +56,10 @@ def analyze(model_or_path, *, alpha: float = 0.05, method: str = "auto",
         Threads numpy's BLAS may use during the analysis (with threadpoolctl installed; None:
         leave it as configured). One thread is fastest for these small eigenproblems on a busy
         machine; see :mod:`bbpfit.zoo.threads`.
+    errors : {"raise", "report"}, default "raise"
+        A layer that cannot be analysed (NaN or infinite weights): raise its ``ValueError``, or
+        give it a row whose ``notes`` start with ``"error: "`` and whose ``significant`` is
+        empty (NA), and finish the other layers (what ``bbpfit check`` does).
 
     Returns
     -------
@@ -107,7 +111,7 @@ def analyze(model_or_path, *, alpha: float = 0.05, method: str = "auto",
             model_or_path, alpha=alpha, method=method, max_spikes=max_spikes, rng=rng,
             null_cache=cache, include=include, exclude=exclude, embeddings=embeddings,
             others=others, min_side=min_side, format=format,
-            allow_unsafe_pickle=allow_unsafe_pickle))
+            allow_unsafe_pickle=allow_unsafe_pickle, errors=errors))
     if not reports:
         raise ValueError("no layer selected: the source has no 2-D or conv weight matching the "
                          "selection (see `include`, `exclude`, `embeddings`, `others`)")

@@ -53,6 +53,9 @@ class LayerReport:
     powerlaw : PowerLawFit or None
         Power-law fit of the spectrum's tail (:func:`bbpfit.fit_powerlaw`, 200 bootstrap
         resamples for the 90% interval, 100 draws for the p-value, seeded by the layer's name).
+    error : str or None
+        Why the layer could not be analysed (NaN or infinite weights, not a matrix), when
+        :func:`iter_reports` was asked to report such layers instead of raising.
     """
 
     name: str
@@ -63,6 +66,7 @@ class LayerReport:
     fit_effective: MPFit | None
     notes: tuple[str, ...] = ()
     powerlaw: PowerLawFit | None = None
+    error: str | None = None
 
     @property
     def bulk_law(self) -> str:
@@ -105,7 +109,7 @@ class LayerReport:
             "alpha_high": pl.alpha_high if pl is not None else nan,
             "pl_pvalue": pl.pvalue if pl is not None else nan,
             "bulk_law": self.bulk_law,
-            "notes": "; ".join(self.notes),
+            "notes": "; ".join(([f"error: {self.error}"] if self.error else []) + list(self.notes)),
         }
 
     def __repr__(self) -> str:
@@ -191,7 +195,7 @@ def _powerlaw(spec: Spectrum, name: str) -> PowerLawFit | None:
 
 
 def iter_reports(source, *, alpha: float = 0.05, method: str = "auto",
-                 max_spikes: int | None = None, rng=0, null_cache=None,
+                 max_spikes: int | None = None, rng=0, null_cache=None, errors: str = "raise",
                  **selection) -> Iterator[LayerReport]:
     """Yield a :class:`LayerReport` per layer of ``source``, reading one weight at a time.
 
@@ -203,13 +207,26 @@ def iter_reports(source, *, alpha: float = 0.05, method: str = "auto",
         As in :func:`analyze_layer`.
     rng : None, int or numpy.random.Generator, default 0
         Seeds one generator shared by the layers in order (ties of discrete entries).
+    errors : {"raise", "report"}, default "raise"
+        What a layer that cannot be analysed (NaN or infinite weights, not a matrix) does:
+        raise its ``ValueError``/``TypeError``, or yield a report whose ``error`` says why (no
+        spectrum, no test) and go on with the next layers.
     **selection
         ``include``, ``exclude``, ``embeddings``, ``others``, ``min_side``, ``format``,
         ``allow_unsafe_pickle``: passed to :func:`bbpfit.sources.iter_layers`.
     """
+    if errors not in ("raise", "report"):
+        raise ValueError(f"`errors` must be 'raise' or 'report', got {errors!r}")
     gen = np.random.default_rng(rng)
     for name, weight in iter_layers(source, **selection):
-        report = analyze_layer(name, weight, alpha=alpha, method=method, max_spikes=max_spikes,
-                               rng=gen, null_cache=null_cache)
+        try:
+            report = analyze_layer(name, weight, alpha=alpha, method=method,
+                                   max_spikes=max_spikes, rng=gen, null_cache=null_cache)
+        except (ValueError, TypeError) as exc:
+            if errors == "raise":
+                raise
+            shape = tuple(int(s) for s in getattr(weight, "shape", ()))
+            report = LayerReport(name, shape, None, None, None, None,
+                                 error=str(exc).removeprefix(f"layer {name!r}: "))
         del weight  # the next layer is read only after this one is dropped
         yield report

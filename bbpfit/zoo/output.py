@@ -41,8 +41,13 @@ def normalize(frame: pd.DataFrame) -> pd.DataFrame:
         frame[col] = frame[col].astype(object).where(frame[col].notna(), "").astype(str)
     for col in _INT:
         frame[col] = pd.to_numeric(frame[col], errors="coerce").round().astype("Int64")
+    is_error = frame["status"] == "error"
     for col in _BOOL:
-        frame[col] = frame[col].map(lambda v: str(v).lower() in ("true", "1", "1.0")).astype(bool)
+        flag = frame[col].map(lambda v: str(v).lower() in ("true", "1", "1.0"))
+        if is_error.any():  # an error row has no answer: empty, not False
+            frame[col] = flag.astype("boolean").mask(is_error)
+        else:
+            frame[col] = flag.astype(bool)
     for col in set(ZOO_COLUMNS) - set(_STR) - set(_INT) - set(_BOOL):
         frame[col] = pd.to_numeric(frame[col], errors="coerce").astype(float)
     return frame.reset_index(drop=True)

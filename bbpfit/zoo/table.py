@@ -96,21 +96,30 @@ def frame_from_reports(reports, *, alpha: float = 0.05, correction: str = "fdr_b
         for i, r in enumerate(reports):
             if r.tested and rejected[i]:
                 counts[i] = _count_at(r.result.pvalues, r.result.n_spikes, level)
+    failed = [getattr(r, "error", None) is not None for r in reports]
     for i, row in enumerate(rows):
         row["pvalue_adjusted"] = adjusted[i]
-        row["significant"] = bool(rejected[i])
+        row["significant"] = None if failed[i] else bool(rejected[i])
         row["n_spikes_adjusted"] = counts[i]
     frame = pd.DataFrame(rows, columns=list(COLUMNS))
+    frame["significant"] = frame["significant"].astype("boolean" if any(failed) else bool)
     for col in _INT_COLUMNS:
         frame[col] = frame[col].astype("Int64")
     frame.attrs.update({"alpha": alpha, "correction": correction})
     return frame
 
 
+#: Smallest p-value printed as a number: below it double precision (and the tail formulas) can
+#: no longer tell values apart, so the tables print ``< 1e-300``; CSV/JSON keep the number.
+P_FLOOR = 1e-300
+
+
 def _fmt(value, spec: str) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
         return "-"
-    return format(value, spec)
+    if spec == "p":
+        return f"< {P_FLOOR:.0e}" if value < P_FLOOR else format(value, ".2g")
+    return format(value, spec) or "-"
 
 
 #: Terminal and Markdown columns: (header, column, format).
@@ -118,7 +127,7 @@ DISPLAY = (
     ("layer", "layer", "s"), ("shape", "shape", "s"), ("sigma2", "sigma2", ".4g"),
     ("q_eff", "ratio_eff", ".3g"), ("edge", "upper_edge", ".4g"), ("KS", "ks", ".3f"),
     ("lambda_max", "lambda_max", ".4g"), ("spikes", "n_spikes", "d"),
-    ("adj.", "n_spikes_adjusted", "d"), ("p", "pvalue", ".2g"), ("p_adj", "pvalue_adjusted", ".2g"),
+    ("adj.", "n_spikes_adjusted", "d"), ("p", "pvalue", "p"), ("p_adj", "pvalue_adjusted", "p"),
     ("theta_hat", "theta_hat", ".3g"), ("alpha", "alpha", ".3g"), ("law", "bulk_law", "s"),
     ("path", "path", "s"),
 )
@@ -168,11 +177,19 @@ def summary_line(frame: pd.DataFrame) -> str:
     alpha = frame.attrs.get("alpha", 0.05)
     correction = frame.attrs.get("correction", "fdr_bh")
     tested = int(frame["pvalue"].notna().sum())
-    sig = int(frame["significant"].sum())
+    sig = int(frame["significant"].fillna(False).sum())
     spikes = int(frame["n_spikes_adjusted"].fillna(0).sum())
-    untested = len(frame) - tested
-    text = (f"{len(frame)} layers, {tested} tested: {sig} with a significant spike "
-            f"({spikes} spikes in all) at alpha = {alpha:g}, p-values adjusted by {correction}")
+    failed = int(frame["notes"].astype(str).str.startswith("error: ").sum())
+    untested = len(frame) - tested - failed
+    text = (f"{_count(len(frame), 'layer')}, {tested} tested: {sig} with a significant spike "
+            f"({_count(spikes, 'spike')} in all) at alpha = {alpha:g}, p-values adjusted by "
+            f"{correction}")
     if untested:
         text += f"; {untested} not tested (see notes)"
+    if failed:
+        text += f"; {failed} could not be analysed (see notes)"
     return text
+
+
+def _count(k: int, noun: str) -> str:
+    return f"{k} {noun}" if k == 1 else f"{k} {noun}s"

@@ -219,9 +219,11 @@ def analyze_zoo(paths, *, client=None, scheduler: str | None = None, workers: in
     if output is not None:
         output.flush()
         superseded = previous["model"].isin(results)
-        if superseded.any() or output.dropped:  # keep the file to one complete entry per model
-            output.rewrite(pd.concat([previous[~superseded], *results.values()],
-                                     ignore_index=True))
+        if results or superseded.any() or output.dropped:
+            # one complete entry per model, this run's checkpoints in the order of `paths`
+            # (appended in completion order while running)
+            others_rows = previous[~previous["model"].isin(order)]
+            output.rewrite(pd.concat([others_rows, table], ignore_index=True))
     table.attrs.update({"alpha": alpha, "method": method, "correction": correction,
                         "skipped": kept, "ignored": ignored, "analysed": list(results)})
     return table
