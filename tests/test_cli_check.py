@@ -157,5 +157,5 @@ def test_law_column_and_powerlaw_plot(tmp_path):
     assert "power-law tail" in rows["heavy.weight"] and rows["gauss.weight"].split()[-2] == "MP"
     assert "not interpretable" in res.stdout  # the heavy layer's spike count is flagged
     files = sorted(p.name for p in (tmp_path / "figs").iterdir())
-    assert files == ["000_heavy.weight.png", "000_heavy.weight_powerlaw.png", "001_gauss.weight.png"]
+    assert files == ["powerlaw_heavy.weight.png", "spectrum_gauss.weight.png", "spectrum_heavy.weight.png"]
     assert (tmp_path / "figs" / files[1]).read_bytes()[:4] == b"\x89PNG"

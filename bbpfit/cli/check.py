@@ -146,7 +146,7 @@ def _plots(reports, folder: Path) -> list[Path]:
         if rep.powerlaw is not None and rep.bulk_law == "power-law tail":
             fig = Figure(figsize=(6.4, 4.0), layout="constrained")
             plot_powerlaw(rep.spectrum, rep.powerlaw, ax=fig.add_subplot())
-            path = folder / f"{i:03d}_{_UNSAFE.sub('_', rep.name)}_powerlaw.png"
+            path = folder / f"powerlaw_{_UNSAFE.sub('_', rep.name)}.png"
             fig.savefig(path, dpi=110, metadata={"Software": None})
             paths.append(path)
     return paths
