@@ -24,7 +24,7 @@ from .checkpoints import find_checkpoints, fingerprint
 from .cluster import zoo_client
 from .output import ZOO_COLUMNS, ZooOutput, normalize
 from .progress import ProgressBar
-from .threads import limit_threads
+from .threads import one_torch_thread
 
 
 def error_frame(model: str, print_: str, exc: BaseException, seconds: float = float("nan")):
@@ -51,11 +51,11 @@ def analyze_checkpoint(model: str, options: dict) -> pd.DataFrame:
     Returns the checkpoint's rows (``status="ok"``), or one error row whose ``error`` column
     gives the reason (``status="error"``).
     """
-    limit_threads()
     print_ = run_fingerprint(model, options)
     start = time.perf_counter()
     try:
-        frame = analyze(model, **options)
+        with one_torch_thread():
+            frame = analyze(model, **options)
     except Exception as exc:  # every failure becomes a row: the other checkpoints go on
         return error_frame(model, print_, exc, time.perf_counter() - start)
     frame.insert(0, "model", model)
