@@ -137,27 +137,20 @@ def check(path, alpha, method, correction, fmt, out, plot_dir, fail_on_spikes, i
     Exit codes: 0 analysed; 1 with --fail-on-spikes when a layer has a significant spike;
     2 the input cannot be analysed (the message says why).
     """
-    from ..zoo.analyze import check_options
-    from ..zoo.layer import iter_reports
-    from ..zoo.nulls import default_null_cache
-    from ..zoo.table import frame_from_reports, summary_line
-    from ..zoo.threads import blas_threads
+    from ..zoo.analyze import NO_LAYER, analyze_with_reports
+    from ..zoo.table import summary_line
 
     start = time.perf_counter()
     try:
-        check_options(alpha, method, correction)
-        with blas_threads(threads):
-            reports = list(iter_reports(
-                path, alpha=alpha, method=method, null_cache=default_null_cache(),
-                include=include or None, exclude=exclude or None, embeddings=embeddings,
-                format=input_format, allow_unsafe_pickle=allow_unsafe_pickle))
+        frame, reports = analyze_with_reports(
+            path, alpha=alpha, method=method, correction=correction, include=include or None,
+            exclude=exclude or None, embeddings=embeddings, format=input_format,
+            allow_unsafe_pickle=allow_unsafe_pickle, blas_threads=threads)
     except (FileNotFoundError, IsADirectoryError, ValueError, TypeError) as exc:
+        if str(exc) == NO_LAYER:
+            raise InputError(f"no layer selected in '{path}': no 2-D or conv weight matches the "
+                             "selection (see --include, --exclude, --embeddings)") from None
         raise InputError(cli_message(exc)) from None
-    if not reports:
-        raise InputError(f"no layer selected in '{path}': no 2-D or conv weight matches the "
-                         "selection (see --include, --exclude, --embeddings)")
-    frame = frame_from_reports(reports, alpha=alpha, correction=correction)
-    frame.attrs.update({"method": method})
     if out is not None:
         out_fmt = fmt or _EXTENSIONS.get(out.suffix.lower(), "table")
         out.parent.mkdir(parents=True, exist_ok=True)

@@ -1,6 +1,7 @@
 """Thread limits for the analysis: numpy's BLAS (threadpoolctl, optional) and torch.
 
-Owns :func:`blas_threads` and :func:`one_torch_thread`. A model's analysis is a sequence of small dense eigenproblems
+Owns :func:`blas_threads` and :func:`one_torch_thread`. A model's analysis is a sequence of
+small dense eigenproblems
 (``m`` of a few hundred to a few thousand), where extra BLAS threads gain little; on a machine
 whose cores are busy, OpenBLAS threads that spin while waiting made ``eigvalsh`` of a 384 x 384
 Gram matrix 50 times slower here (0.52 s instead of 0.01 s, load average 7 on 2 cores). So
