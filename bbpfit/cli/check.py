@@ -58,6 +58,14 @@ def selection_options(f):
     return f
 
 
+def selection_from_flags(include, exclude, embeddings):
+    """The :class:`bbpfit.LayerSelection` that ``--include/--exclude/--embeddings`` describe."""
+    from ..sources import LayerSelection
+
+    return LayerSelection(include=tuple(include or ()), exclude=tuple(exclude or ()),
+                          embeddings=bool(embeddings))
+
+
 def spike_test_options(f):
     """``--alpha``, ``--method``, ``--correction``."""
     from ..inference import CORRECTIONS, METHODS
@@ -143,8 +151,8 @@ def check(path, alpha, method, correction, fmt, out, plot_dir, fail_on_spikes, i
     start = time.perf_counter()
     try:
         frame, reports = analyze_with_reports(
-            path, alpha=alpha, method=method, correction=correction, include=include or None,
-            exclude=exclude or None, embeddings=embeddings, format=input_format,
+            path, alpha=alpha, method=method, correction=correction,
+            selection=selection_from_flags(include, exclude, embeddings), format=input_format,
             allow_unsafe_pickle=allow_unsafe_pickle, blas_threads=threads)
     except (FileNotFoundError, IsADirectoryError, ValueError, TypeError) as exc:
         if str(exc) == NO_LAYER:

@@ -40,7 +40,9 @@ class SpectrumRecorder:
     Parameters
     ----------
     model : torch.nn.Module
-        The model whose ``Linear``/``Conv`` weights (see ``module_types``) are recorded.
+        The model whose weight matrices are recorded: the layers :func:`bbpfit.analyze` takes
+        (the rule of :class:`bbpfit.LayerSelection`: ``Linear``, ``Conv``, attention and
+        recurrent weights; no embeddings, biases or norms by default).
     path : str or os.PathLike
         The store directory (created; an existing store is resumed). Read it with
         :func:`bbpfit.open_spectra`.
@@ -52,13 +54,16 @@ class SpectrumRecorder:
         store without ``step_fn`` it also records the initial weights as step 0. The learning rate
         of the first parameter group and the optimizer class are stored. Without an optimizer,
         call :meth:`record` yourself.
+    selection : bbpfit.LayerSelection, optional
+        Which tensors are layers (default ``LayerSelection()``, the rule of ``analyze``).
     layers : str, re.Pattern or list of them, optional
         Name patterns selecting layers (fnmatch globs or compiled regexes; see
         :func:`bbpfit.recording.select_layers`). Each must match at least one layer.
     module_types : type or tuple of types, optional
-        Module classes to record; default ``nn.Linear`` and ``nn.Conv1d/2d/3d``.
+        Keep only the ``weight`` of modules of these classes (default: every layer).
     include_embeddings : bool, default False
-        Also record embedding tables (and the output layers tied to them).
+        Also record embedding tables (and the output layers tied to them); the same as
+        ``selection=LayerSelection(embeddings=True)``.
     flush_every : int, default 10
         Publish a fragment every this many recorded steps; a crash loses at most these.
     top_k_vectors : int, default 0
@@ -107,7 +112,7 @@ class SpectrumRecorder:
     [0, 5, 10, 15, 20]
     """
 
-    def __init__(self, model, path, *, every: int = 100, optimizer=None, layers=None,
+    def __init__(self, model, path, *, every: int = 100, optimizer=None, selection=None, layers=None,
                  module_types=None, include_embeddings: bool = False, flush_every: int = 10,
                  top_k_vectors: int = 0, background: bool = True, step_fn=None,
                  blas_threads: int | None = 1, max_pending: int = 1):
@@ -124,8 +129,8 @@ class SpectrumRecorder:
                             f"{type(optimizer).__name__}")
         if step_fn is not None and not callable(step_fn):
             raise TypeError("`step_fn` must be callable (returning the current step)")
-        selected = select_layers(model, layers=layers, module_types=module_types,
-                                 include_embeddings=include_embeddings)
+        selected = select_layers(model, selection=selection, layers=layers,
+                                 module_types=module_types, include_embeddings=include_embeddings)
         self.layers = [info for info, _ in selected]
         self._modules = [module for _, module in selected]
         self.optimizer = optimizer
@@ -134,6 +139,7 @@ class SpectrumRecorder:
             "every": self.every, "layers": _describe(layers), "flush_every": flush_every,
             "module_types": [t.__name__ for t in (module_types or ())] or "default",
             "include_embeddings": bool(include_embeddings), "top_k_vectors": top_k_vectors,
+            "selection": repr(selection) if selection is not None else "default",
             "background": bool(background), "blas_threads": blas_threads,
             "step_source": "step_fn" if step_fn else ("optimizer" if optimizer else "record"),
             "conv_mode": "flatten (out, in*prod(k))", "torch_version": torch.__version__,

@@ -27,9 +27,9 @@ def check_options(alpha, method, correction) -> float:
 
 def analyze(model_or_path, *, alpha: float = 0.05, method: str = "auto",
             correction: str = "fdr_bh", max_spikes: int | None = None, rng=0, null_cache=None,
-            include=None, exclude=None, embeddings: bool = False, others: bool = False,
-            min_side: int = 2, format: str | None = None, allow_unsafe_pickle: bool = False,
-            blas_threads: int | None = 1) -> pd.DataFrame:
+            selection=None, include=None, exclude=None, embeddings: bool = False,
+            others: bool = False, min_side: int = 2, format: str | None = None,
+            allow_unsafe_pickle: bool = False, blas_threads: int | None = 1) -> pd.DataFrame:
     """Bulk fit and spike test of every layer of a model, one row per layer.
 
     Parameters
@@ -54,8 +54,13 @@ def analyze(model_or_path, *, alpha: float = 0.05, method: str = "auto",
     null_cache : bbpfit.inference.NullCache, optional
         Where the exact null samples are kept; default an on-disk cache shared by later runs
         (:func:`bbpfit.zoo.nulls.default_null_cache`, ``$BBPFIT_CACHE_DIR``).
-    include, exclude, embeddings, others, min_side, format, allow_unsafe_pickle
-        Which tensors are layers and how files are read: see :func:`bbpfit.sources.iter_layers`.
+    selection : bbpfit.LayerSelection, optional
+        Which tensors are layers: the one rule shared with the recorder and the command line
+        (:mod:`bbpfit.sources.selection`). Default ``LayerSelection()``.
+    include, exclude, embeddings, others, min_side
+        The fields of a :class:`~bbpfit.LayerSelection`, as keywords (not with ``selection``).
+    format, allow_unsafe_pickle
+        How files are read: see :func:`bbpfit.sources.iter_layers`.
     blas_threads : int or None, default 1
         Threads numpy's BLAS may use during the analysis (with threadpoolctl installed; None:
         leave it as configured). One thread is fastest for these small eigenproblems on a busy
@@ -106,15 +111,16 @@ def analyze(model_or_path, *, alpha: float = 0.05, method: str = "auto",
     """
     frame, _ = analyze_with_reports(
         model_or_path, alpha=alpha, method=method, correction=correction, max_spikes=max_spikes,
-        rng=rng, null_cache=null_cache, include=include, exclude=exclude, embeddings=embeddings,
-        others=others, min_side=min_side, format=format, allow_unsafe_pickle=allow_unsafe_pickle,
-        blas_threads=blas_threads)
+        rng=rng, null_cache=null_cache, selection=selection, include=include, exclude=exclude,
+        embeddings=embeddings, others=others, min_side=min_side, format=format,
+        allow_unsafe_pickle=allow_unsafe_pickle, blas_threads=blas_threads)
     return frame
 
 
 def analyze_with_reports(model_or_path, *, alpha: float = 0.05, method: str = "auto",
                          correction: str = "fdr_bh", max_spikes: int | None = None, rng=0,
-                         null_cache=None, include=None, exclude=None, embeddings: bool = False,
+                         null_cache=None, selection=None, include=None, exclude=None,
+                         embeddings: bool = False,
                          others: bool = False, min_side: int = 2, format: str | None = None,
                          allow_unsafe_pickle: bool = False, blas_threads: int | None = 1,
                          ) -> tuple[pd.DataFrame, list]:
@@ -128,8 +134,8 @@ def analyze_with_reports(model_or_path, *, alpha: float = 0.05, method: str = "a
     with _blas_threads(blas_threads):
         reports = list(iter_reports(
             model_or_path, alpha=alpha, method=method, max_spikes=max_spikes, rng=rng,
-            null_cache=cache, include=include, exclude=exclude, embeddings=embeddings,
-            others=others, min_side=min_side, format=format,
+            null_cache=cache, selection=selection, include=include, exclude=exclude,
+            embeddings=embeddings, others=others, min_side=min_side, format=format,
             allow_unsafe_pickle=allow_unsafe_pickle))
     if not reports:
         raise ValueError(NO_LAYER)

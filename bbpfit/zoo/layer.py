@@ -169,8 +169,8 @@ def iter_reports(source, *, alpha: float = 0.05, method: str = "auto",
     rng : None, int or numpy.random.Generator, default 0
         Seeds one generator shared by the layers in order (ties of discrete entries).
     **selection
-        ``include``, ``exclude``, ``embeddings``, ``others``, ``min_side``, ``format``,
-        ``allow_unsafe_pickle``: passed to :func:`bbpfit.sources.iter_layers`.
+        ``selection`` (or ``include``, ``exclude``, ``embeddings``, ``others``, ``min_side``),
+        ``format``, ``allow_unsafe_pickle``: passed to :func:`bbpfit.sources.iter_layers`.
     """
     gen = np.random.default_rng(rng)
     for name, weight in iter_layers(source, **selection):
