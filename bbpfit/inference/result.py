@@ -181,9 +181,9 @@ class SpikeTestResult:
         ]
         width = max(len(k) for k, _ in head)
         lines = [title, "=" * 78]
-        for k, v in head:
-            wrapped = textwrap.wrap(v, 76 - width) or [""]
-            lines.append(f"{k:<{width}}  {wrapped[0]}")
+        for key, value in head:
+            wrapped = textwrap.wrap(value, 76 - width) or [""]
+            lines.append(f"{key:<{width}}  {wrapped[0]}")
             lines += [f"{'':<{width}}  {w}" for w in wrapped[1:]]
         lines.append("-" * 78)
         lines.append(f"{'rank':>4}  {'eigenvalue':>12}  {'statistic':>11}  {'critical':>10}  "

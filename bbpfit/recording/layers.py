@@ -22,6 +22,7 @@ from collections.abc import Iterable
 
 from ..sources import LayerSelection
 from ..sources.module import module_entries
+from ..spectrum import matrix_shape
 from ..store import LayerInfo
 
 
@@ -151,6 +152,6 @@ def select_layers(model, *, selection: LayerSelection | None = None, layers=None
                              f"available: {available}")
     out = []
     for info, _, ref in selected:
-        rows, cols = info.matrix_shape
+        _, rows, cols = matrix_shape(info.shape)
         out.append((LayerInfo(info.name, info.shape, rows, cols), ref))
     return out

@@ -24,6 +24,7 @@ import os
 import re
 import shutil
 import uuid
+from typing import Any
 
 import numpy as np
 
@@ -109,7 +110,8 @@ def write_fragment(path: str, arrays: dict[str, np.ndarray]) -> str:
     ``fragments/part-<first step>.npz``; a reader never sees a partial fragment.
     """
     buf = io.BytesIO()
-    np.savez(buf, **arrays)
+    named: dict[str, Any] = dict(arrays)
+    np.savez(buf, **named)
     name = fragment_name(int(arrays["step"][0]))
     folder = os.path.join(path, FRAGMENT_DIR)
     os.makedirs(folder, exist_ok=True)
