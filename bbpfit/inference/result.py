@@ -146,7 +146,7 @@ class SpikeTestResult:
                     seed = np.random.default_rng(rng).integers(2**62) + i
                     low[i], high[i] = strength_interval(
                         float(lam) / self.sigma2, self.n, self.m - i,
-                        confidence_level=confidence_level, n_draws=n_draws, seed=seed,
+                        confidence_level=confidence_level, n_draws=n_draws, rng=seed,
                         known=self.known_sigma2)
             self._ci[key] = StrengthInterval(low, high)
         return self._ci[key]

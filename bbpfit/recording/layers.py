@@ -20,6 +20,7 @@ import fnmatch
 import re
 from collections.abc import Iterable
 
+from .._validation import UNSET, renamed
 from ..sources import LayerSelection
 from ..sources.module import module_entries
 from ..spectrum import matrix_shape
@@ -75,23 +76,23 @@ def _check_types(module_types, nn) -> tuple | None:
     return types
 
 
-def recorder_selection(selection, include_embeddings, module_types, nn) -> LayerSelection:
-    """The :class:`LayerSelection` of a recorder from its (new and old) keyword arguments."""
+def recorder_selection(selection, embeddings, module_types, nn) -> LayerSelection:
+    """The :class:`LayerSelection` of a recorder from its keyword arguments."""
     if selection is None:
-        embeddings = bool(include_embeddings) or (
+        embeddings = bool(embeddings) or (
             module_types is not None and any(issubclass(t, nn.Embedding | nn.EmbeddingBag)
                                              for t in module_types))
         return LayerSelection(embeddings=embeddings)
     if not isinstance(selection, LayerSelection):
         raise TypeError(f"`selection` must be a bbpfit.LayerSelection, got {type(selection).__name__}")
-    if include_embeddings:
-        raise TypeError("pass either `selection` or `include_embeddings`, not both "
+    if embeddings:
+        raise TypeError("pass either `selection` or `embeddings`, not both "
                         "(use LayerSelection(embeddings=True))")
     return selection
 
 
 def select_layers(model, *, selection: LayerSelection | None = None, layers=None,
-                  module_types=None, include_embeddings: bool = False):
+                  module_types=None, embeddings=UNSET, include_embeddings=UNSET):
     """List the weight matrices of ``model`` to record, in the model's parameter order.
 
     Parameters
@@ -105,9 +106,9 @@ def select_layers(model, *, selection: LayerSelection | None = None, layers=None
         pattern must match at least one candidate layer.
     module_types : type or tuple of types, optional
         Keep only the ``weight`` of modules of these classes (default: no such filter).
-    include_embeddings : bool, default False
+    embeddings : bool, default False
         Shorthand for ``selection=LayerSelection(embeddings=True)``: also record embedding
-        tables (and the output layers tied to them).
+        tables (and the output layers tied to them). Old name: ``include_embeddings``.
 
     Returns
     -------
@@ -127,7 +128,8 @@ def select_layers(model, *, selection: LayerSelection | None = None, layers=None
     if not isinstance(model, nn.Module):
         raise TypeError(f"`model` must be a torch.nn.Module, got {type(model).__name__}")
     types = _check_types(module_types, nn)
-    sel = recorder_selection(selection, include_embeddings, types, nn)
+    embeddings = renamed(embeddings, include_embeddings, "embeddings", "include_embeddings", False)
+    sel = recorder_selection(selection, embeddings, types, nn)
     modules = dict(model.named_modules(remove_duplicate=False))
     candidates = []
     for info, _ in module_entries(model):

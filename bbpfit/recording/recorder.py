@@ -16,7 +16,7 @@ import time
 import warnings
 import weakref
 
-from .._validation import check_int
+from .._validation import UNSET, check_int, renamed
 from .._warnings import RecordingWarning
 from ..store import SpectraWriter
 from .compute import Computer, Worker, snapshot
@@ -61,9 +61,9 @@ class SpectrumRecorder:
         :func:`bbpfit.recording.select_layers`). Each must match at least one layer.
     module_types : type or tuple of types, optional
         Keep only the ``weight`` of modules of these classes (default: every layer).
-    include_embeddings : bool, default False
+    embeddings : bool, default False
         Also record embedding tables (and the output layers tied to them); the same as
-        ``selection=LayerSelection(embeddings=True)``.
+        ``selection=LayerSelection(embeddings=True)``. Old name: ``include_embeddings``.
     flush_every : int, default 10
         Publish a fragment every this many recorded steps; a crash loses at most these.
     top_k_vectors : int, default 0
@@ -113,7 +113,8 @@ class SpectrumRecorder:
     """
 
     def __init__(self, model, path, *, every: int = 100, optimizer=None, selection=None, layers=None,
-                 module_types=None, include_embeddings: bool = False, flush_every: int = 10,
+                 module_types=None, embeddings=UNSET, include_embeddings=UNSET,
+                 flush_every: int = 10,
                  top_k_vectors: int = 0, background: bool = True, step_fn=None,
                  blas_threads: int | None = 1, max_pending: int = 1):
         import torch
@@ -129,8 +130,10 @@ class SpectrumRecorder:
                             f"{type(optimizer).__name__}")
         if step_fn is not None and not callable(step_fn):
             raise TypeError("`step_fn` must be callable (returning the current step)")
+        embeddings = renamed(embeddings, include_embeddings, "embeddings", "include_embeddings",
+                             False)
         selected = select_layers(model, selection=selection, layers=layers,
-                                 module_types=module_types, include_embeddings=include_embeddings)
+                                 module_types=module_types, embeddings=embeddings)
         self.layers = [info for info, _ in selected]
         self._modules = [module for _, module in selected]
         self.optimizer = optimizer
@@ -138,7 +141,7 @@ class SpectrumRecorder:
         settings = {
             "every": self.every, "layers": _describe(layers), "flush_every": flush_every,
             "module_types": [t.__name__ for t in (module_types or ())] or "default",
-            "include_embeddings": bool(include_embeddings), "top_k_vectors": top_k_vectors,
+            "include_embeddings": bool(embeddings), "top_k_vectors": top_k_vectors,
             "selection": repr(selection) if selection is not None else "default",
             "background": bool(background), "blas_threads": blas_threads,
             "step_source": "step_fn" if step_fn else ("optimizer" if optimizer else "record"),
