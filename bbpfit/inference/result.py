@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import textwrap
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
 import numpy as np
 
@@ -12,11 +11,27 @@ from ..fit import MPFit
 from .diagnostics import Diagnostics
 
 
-class StrengthInterval(NamedTuple):
-    """Confidence limits of the spike strengths, one entry per detected spike."""
+@dataclass(frozen=True, eq=False)
+class StrengthInterval:
+    """Confidence limits of the spike strengths, one entry per detected spike.
+
+    A frozen dataclass; it unpacks like the pair it used to be (``low, high = ci``).
+
+    Attributes
+    ----------
+    low, high : numpy.ndarray
+        Lower and upper limits (NaN where not available).
+    """
 
     low: np.ndarray
     high: np.ndarray
+
+    def __iter__(self):
+        return iter((self.low, self.high))
+
+    def to_dict(self) -> dict:
+        """Plain-Python representation."""
+        return {"low": np.asarray(self.low).tolist(), "high": np.asarray(self.high).tolist()}
 
 
 def _fmt(values, spec=".4g") -> str:
