@@ -106,3 +106,28 @@ def check_finite(arr: np.ndarray, name: str) -> None:
             f"`{name}` contains {bad} NaN or infinite value(s) out of {arr.size}; "
             "clean or mask them first"
         )
+
+
+_UNSET = object()
+
+
+def renamed(new_value, old_value, new: str, old: str, default):
+    """The value of an option that was renamed (``old`` -> ``new``): one name, not both.
+
+    The old name keeps working with a ``DeprecationWarning`` (shown to the code that calls it
+    directly); giving both names is a ``TypeError``. Pass :data:`UNSET` as ``new_value`` or
+    ``old_value`` when the caller did not give it.
+    """
+    if old_value is UNSET:
+        return default if new_value is UNSET else new_value
+    if new_value is not UNSET:
+        raise TypeError(f"`{old}` is the old name of `{new}`: pass `{new}` only")
+    import warnings
+
+    warnings.warn(f"`{old}` is renamed `{new}`; the old name will be removed", DeprecationWarning,
+                  stacklevel=3)
+    return old_value
+
+
+#: Marks an option the caller did not give (see :func:`renamed`).
+UNSET = _UNSET

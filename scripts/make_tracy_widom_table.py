@@ -17,6 +17,9 @@ For beta = 1 and 2 and every grid point ``s = -10, -9.99, ..., 12`` the table ho
 The script then checks itself and prints: 40 against 80 nodes, the interpolated table against the
 direct determinant at 400 random off-grid points per law, the right-tail series against the
 determinant, and with ``--mp`` the left tail against 30-digit mpmath determinants (slow, ~2 min).
+These checks share the (0, inf) mapping with the table; the independent reference (mpmath alone,
+L2(s, inf) truncated far enough: for TW1 ``(U + s) / 2`` must be large, not ``U``) is
+``tests/reference/tracy_widom_mpmath.py``, checked by ``tests/test_tracy_widom_reference.py``.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ import pytest
 torch = pytest.importorskip("torch")
 from torch import nn  # noqa: E402
 
-from bbpfit import eigenvalues  # noqa: E402
+from bbpfit import LayerSelection, eigenvalues  # noqa: E402
 from bbpfit.store import open_spectra  # noqa: E402
 
 
@@ -55,7 +55,8 @@ def test_lightning_callback(tmp_path):
     trainer.fit(module, loader)
     ds = open_spectra(path)
     assert ds.step.values.tolist() == [0, 4, 8, 12, 16, 20]
-    assert ds.layer.values.tolist() == ["net.0.weight", "net.2.weight"]
+    # net.2 is 1 x 16: one eigenvalue, not a spectrum (LayerSelection's min_side=2, as in analyze)
+    assert ds.layer.values.tolist() == ["net.0.weight"]
     assert np.isfinite(ds.loss.sel(step=slice(4, None))).all()
     np.testing.assert_allclose(ds.lr.values, 0.1)
     np.testing.assert_allclose(ds.eigenvalues.sel(layer="net.0.weight", step=20),
@@ -93,13 +94,14 @@ def test_hf_trainer_callback(tmp_path):
     torch.manual_seed(0)
     model = Model()
     path = tmp_path / "hf.bbp"
+    one_row = LayerSelection(min_side=1)  # also the 1 x 16 output layer (one eigenvalue)
     args = transformers.TrainingArguments(
         output_dir=str(tmp_path / "out"), max_steps=12, per_device_train_batch_size=8,
         learning_rate=0.05, lr_scheduler_type="constant", report_to="none", use_cpu=True,
         save_strategy="no", logging_strategy="no", disable_tqdm=True, seed=0,
         dataloader_num_workers=0)
     trainer = transformers.Trainer(model=model, args=args, train_dataset=Data(),
-                                   callbacks=[SpectrumCallback(path, every=3)])
+                                   callbacks=[SpectrumCallback(path, every=3, selection=one_row)])
     trainer.train()
     ds = open_spectra(path)
     assert ds.step.values.tolist() == [0, 3, 6, 9, 12]

@@ -48,3 +48,12 @@ def test_a_missing_data_table_names_the_script_that_rebuilds_it(monkeypatch, tmp
         _data.load_npz.__wrapped__("no_such_table.npz", "test", "scripts/make_it.py")
     np.savez(tmp_path / "only_here.npz", a=np.arange(3))
     assert _data.load_npz.__wrapped__("only_here.npz", "test", "s")["a"].tolist() == [0, 1, 2]
+
+
+def test_py_typed_ships_and_doctests_run():
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert (ROOT / "bbpfit" / "py.typed").is_file()
+    assert "py.typed" in config["tool"]["setuptools"]["package-data"]["bbpfit"]
+    pytest_cfg = config["tool"]["pytest"]["ini_options"]
+    assert "--doctest-modules" in pytest_cfg["addopts"].split() and "bbpfit" in pytest_cfg["testpaths"]
+    assert "mypy" in (ROOT / ".ci" / "run").read_text().split()

@@ -63,8 +63,27 @@ def test_spectrogram_from_store(tmp_path):
     class T:
         detected, step, ci_low, ci_high = True, 20.0, 15.0, 25.0
 
-    ax = plot_spectrogram(ds, "fc", top=3, edge=np.full(steps.size, 0.9), transition=T())
-    assert len(ax.lines) >= 3 + 1 + 1 + 1  # median, top-3, edge, transition
+    edge = np.linspace(0.8, 0.9, steps.size)
+    ax = plot_spectrogram(ds, "fc", top=3, edge=edge, transition=T())
+    lines = {line.get_label(): line for line in ax.lines}
+    # each line draws the data it is labelled with, against the recorded steps
+    np.testing.assert_array_equal(lines["bulk median"].get_xdata(), steps)
+    np.testing.assert_allclose(lines["bulk median"].get_ydata(), np.median(lam[0], axis=-1))
+    for r in range(3):
+        np.testing.assert_allclose(lines[f"$\\lambda_{{{r + 1}}}$"].get_ydata(), lam[0, :, r])
+    assert "$\\lambda_{4}$" not in lines  # top=3
+    np.testing.assert_allclose(lines["fitted bulk edge"].get_ydata(), edge)
+    vline = lines["transition ≈ 20"]
+    assert list(vline.get_xdata()) == [20.0, 20.0]
+    # the band: the 10-90% bulk quantiles, and the transition's confidence interval
+    band = next(c for c in ax.collections if c.get_label().startswith("bulk 10"))
+    verts = band.get_paths()[0].vertices
+    assert verts[:, 1].min() == pytest.approx(np.quantile(lam[0], 0.1, axis=-1).min())
+    assert verts[:, 1].max() == pytest.approx(np.quantile(lam[0], 0.9, axis=-1).max())
+    span = next(p for p in ax.patches if p.get_label() == "transition CI")
+    xs = span.get_patch_transform().transform(span.get_path().vertices)[:, 0]
+    assert (min(xs), max(xs)) == (15.0, 25.0)
+    assert ax.get_yscale() == "log"
     ax.figure.savefig(tmp_path / "s.png")
 
 

@@ -70,6 +70,14 @@ def selection_options(f):
     return f
 
 
+def selection_from_flags(include, exclude, embeddings):
+    """The :class:`bbpfit.LayerSelection` that ``--include/--exclude/--embeddings`` describe."""
+    from ..sources import LayerSelection
+
+    return LayerSelection(include=tuple(include or ()), exclude=tuple(exclude or ()),
+                          embeddings=bool(embeddings))
+
+
 def spike_test_options(f):
     """``--alpha``, ``--method``, ``--correction``."""
     from .options import CORRECTION_NAMES, METHOD_NAMES
@@ -181,29 +189,22 @@ def check(path, alpha, method, correction, fmt, out, plot_dir, fail_on_spikes, i
     2 the input cannot be analysed (the message says why); 3 some layers could not be analysed
     (NaN or infinite weights): their rows say why, the others are complete.
     """
-    from ..zoo.analyze import check_options
-    from ..zoo.layer import iter_reports
-    from ..zoo.nulls import default_null_cache
-    from ..zoo.table import frame_from_reports, summary_line
-    from ..zoo.threads import blas_threads
+    from ..zoo.analyze import NO_LAYER, analyze_with_reports
+    from ..zoo.table import summary_line
 
     start = time.perf_counter()
     try:
-        check_options(alpha, method, correction)
-        with blas_threads(threads):
-            reports = list(iter_reports(
-                path, alpha=alpha, method=method, null_cache=default_null_cache(),
-                include=include or None, exclude=exclude or None, embeddings=embeddings,
-                format=input_format, allow_unsafe_pickle=allow_unsafe_pickle, errors="report"))
+        frame, reports = analyze_with_reports(
+            path, alpha=alpha, method=method, correction=correction,
+            selection=selection_from_flags(include, exclude, embeddings), format=input_format,
+            allow_unsafe_pickle=allow_unsafe_pickle, blas_threads=threads, errors="report")
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError, ValueError,
             TypeError) as exc:
+        if str(exc) == NO_LAYER:
+            raise InputError(why_nothing_selected(
+                path, include=include, exclude=exclude, embeddings=embeddings,
+                input_format=input_format, allow_unsafe_pickle=allow_unsafe_pickle)) from None
         raise InputError(cli_message(exc)) from None
-    if not reports:
-        raise InputError(why_nothing_selected(
-            path, include=include, exclude=exclude, embeddings=embeddings,
-            input_format=input_format, allow_unsafe_pickle=allow_unsafe_pickle))
-    frame = frame_from_reports(reports, alpha=alpha, correction=correction)
-    frame.attrs.update({"method": method})
     if out is not None:
         out_fmt = fmt or _EXTENSIONS.get(out.suffix.lower(), "table")
         out.parent.mkdir(parents=True, exist_ok=True)

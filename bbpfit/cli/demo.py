@@ -41,7 +41,7 @@ def demo(out, steps, every, seed, method, no_figures):
 
     start = time.perf_counter()
     try:
-        res = run_demo(out, steps=steps, every=every, seed=seed, method=method,
+        res = run_demo(out, steps=steps, every=every, rng=seed, method=method,
                        figures=not no_figures, echo=lambda line: click.echo(line, err=True))
     except ImportError as exc:
         raise click.ClickException(

@@ -19,6 +19,7 @@ from .check import (
     EXIT_SPIKES,
     InputError,
     cli_message,
+    selection_from_flags,
     selection_options,
     spike_test_options,
 )
@@ -88,8 +89,9 @@ def zoo(paths, out, workers, scheduler, alpha, method, correction, retry_errors,
     try:
         table = analyze_zoo(paths, scheduler=scheduler, workers=workers, out=out, alpha=alpha,
                             method=method, correction=correction, retry_errors=retry_errors,
-                            progress=progress, include=include or None,
-                            exclude=exclude or None, embeddings=embeddings, format=input_format,
+                            progress=progress,
+                            selection=selection_from_flags(include, exclude, embeddings),
+                            format=input_format,
                             allow_unsafe_pickle=allow_unsafe_pickle)
     except (FileNotFoundError, ValueError, TypeError) as exc:
         raise InputError(cli_message(exc)) from None

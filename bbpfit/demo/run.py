@@ -17,6 +17,7 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 
+from .._validation import UNSET, check_int, renamed
 from ..fit import fit_mp_array
 from ..zoo.layer import iter_reports
 from ..zoo.nulls import default_null_cache
@@ -143,16 +144,17 @@ def _figures(out: Path, ds, reports, transitions) -> list[Path]:
     return paths
 
 
-def run_demo(out=None, *, steps: int = 400, every: int = 5, seed: int = 0, method: str = "tw",
-             alpha: float = 0.05, figures: bool = True, echo=None) -> DemoResult:
+def run_demo(out=None, *, steps: int = 400, every: int = 5, rng=UNSET, method: str = "tw",
+             alpha: float = 0.05, figures: bool = True, echo=None, seed=UNSET) -> DemoResult:
     """Run the demo end to end and write its outputs to ``out``.
 
     Parameters
     ----------
     out : str or path-like, optional
         Output folder (created); default ``./bbpfit-demo``. An existing store in it is replaced.
-    steps, every, seed
-        Training length, recording interval and seed (:func:`bbpfit.demo.task.train`).
+    steps, every, rng
+        Training length, recording interval and the integer seed of the run (old name
+        ``seed``; :func:`bbpfit.demo.task.train`).
     method : str, default "tw"
         Spike-test method for the final weights. The students' noise is Gaussian by
         construction, so the exact Gaussian null applies to the spectra as they are.
@@ -171,6 +173,7 @@ def run_demo(out=None, *, steps: int = 400, every: int = 5, seed: int = 0, metho
 
     from ..store import open_spectra
 
+    seed = check_int(renamed(rng, seed, "rng", "seed", 0), "rng", minimum=0)
     say = echo or (lambda _line: None)
     out = Path("bbpfit-demo" if out is None else out).expanduser()
     out.mkdir(parents=True, exist_ok=True)
@@ -180,7 +183,7 @@ def run_demo(out=None, *, steps: int = 400, every: int = 5, seed: int = 0, metho
     seconds, notes = {}, []
     start = time.perf_counter()
     say(f"training two linear students ({steps} SGD steps, spectra every {every}) ...")
-    task = train(str(store), steps=steps, every=every, seed=seed)
+    task = train(str(store), steps=steps, every=every, rng=seed)
     seconds["train"] = task.seconds
     theory = pd.DataFrame({"layer": "signal.weight", "rank": range(len(task.teacher)),
                            "teacher_strength": task.teacher,

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._validation import UNSET, check_int, renamed
 from ..simulate import mean_dynamics
 from ..simulate.result import split_rank_one
 
@@ -71,7 +72,7 @@ def _orthonormal(rows: int, cols: int, rng: np.random.Generator) -> np.ndarray:
 
 def train(store: str, *, n: int = 400, m: int = 200, teacher=TEACHER, steps: int = 400,
           every: int = 5, lr: float = 0.01, batch: int = 32, noise: float = 0.5,
-          seed: int = 0) -> TrainedTask:
+          rng=UNSET, seed=UNSET) -> TrainedTask:
     """Train the two students with a recorder writing ``store``; see the module docstring.
 
     Parameters
@@ -86,8 +87,8 @@ def train(store: str, *, n: int = 400, m: int = 200, teacher=TEACHER, steps: int
         Optimizer steps, and record every ``every`` of them (step 0 included).
     lr, batch, noise : float, int, float
         SGD learning rate, batch size, label-noise standard deviation.
-    seed : int
-        Seeds the initialisation, the teacher and the data.
+    rng : int, default 0
+        Seeds the initialisation, the teacher and the data (numpy and torch; old name ``seed``).
     """
     import time
 
@@ -96,6 +97,7 @@ def train(store: str, *, n: int = 400, m: int = 200, teacher=TEACHER, steps: int
     from ..recording import SpectrumRecorder
 
     start = time.perf_counter()
+    seed = check_int(renamed(rng, seed, "rng", "seed", 0), "rng", minimum=0)
     rng = np.random.default_rng(seed)
     s = np.asarray(teacher, dtype=float)
     a, b = _orthonormal(n, s.size, rng), _orthonormal(m, s.size, rng)

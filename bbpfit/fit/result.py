@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
-from typing import NamedTuple
+from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 
 from ..laws.marchenko_pastur import MarchenkoPastur, marchenko_pastur
 
 
-class MPFitArrays(NamedTuple):
-    """Fits of a batch of spectra (:func:`bbpfit.fit.fit_mp_array`); every field has the batch shape."""
+@dataclass(frozen=True, eq=False)
+class MPFitArrays:
+    """Fits of a batch of spectra (:func:`bbpfit.fit.fit_mp_array`); every field has the batch shape.
+
+    A frozen dataclass; it unpacks in field order like the tuple it used to be.
+    """
 
     sigma2: np.ndarray
     ratio: np.ndarray
@@ -20,6 +23,13 @@ class MPFitArrays(NamedTuple):
     upper_edge: np.ndarray
     n_excluded: np.ndarray
     ks: np.ndarray
+
+    def __iter__(self):
+        return iter(tuple(getattr(self, f.name) for f in fields(self)))
+
+    def to_dict(self) -> dict:
+        """Plain-Python representation (nested lists)."""
+        return {f.name: np.asarray(getattr(self, f.name)).tolist() for f in fields(self)}
 
 
 @dataclass(frozen=True, repr=False)

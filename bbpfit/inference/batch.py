@@ -5,7 +5,7 @@ first-step p-values ("does this layer have any spike?") form one family adjusted
 :func:`adjust_pvalues`. Spike counts inside the selected layers are then re-read at the level
 that keeps the whole report valid: ``alpha R / L`` for the FDR corrections (``R`` of ``L`` layers
 selected; Benjamini & Bogomolov 2014) and ``alpha / L`` for the family-wise ones, from the same
-sequential p-values (no new test is run).
+sequential p-values (no new test is run; :func:`.multitest.selective_counts`).
 """
 
 from __future__ import annotations
@@ -17,15 +17,8 @@ import numpy as np
 
 from .._validation import check_alpha, check_method
 from .api import spike_test
-from .multitest import CORRECTIONS, AdjustedPValues, adjust_pvalues
+from .multitest import CORRECTIONS, AdjustedPValues, adjust_pvalues, selective_counts
 from .result import SpikeTestResult
-
-
-def _count_at(res: SpikeTestResult, level: float) -> int:
-    k = 0
-    while k < res.n_spikes and res.pvalues[k] <= level:
-        k += 1
-    return k
 
 
 @dataclass(frozen=True, repr=False, eq=False)
@@ -171,11 +164,5 @@ def spike_tests(xs, *, alpha=0.05, method="auto", correction="fdr_bh", max_spike
         names.append(res.name if res.name is not None else str(i))
         results.append(res)
     adj = adjust_pvalues([r.pvalue for r in results], method=correction, alpha=alpha)
-    n_layers = len(results)
-    if correction.startswith("fdr"):
-        level = alpha * adj.n_rejected / n_layers
-    else:
-        level = alpha / n_layers
-    counts = np.array([_count_at(r, level) if adj.rejected[i] else 0
-                       for i, r in enumerate(results)])
+    counts = selective_counts([r.pvalues for r in results], [r.n_spikes for r in results], adj)
     return SpikeTestBatch(tuple(names), tuple(results), adj, counts, correction, alpha)

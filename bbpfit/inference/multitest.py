@@ -7,6 +7,10 @@ Benjamini-Hochberg (``"fdr_bh"``, the default) controls the false discovery rate
 independence or positive dependence (PRDS), the likely case for one layer over training steps;
 Benjamini-Yekutieli (``"fdr_by"``) under any dependence, at a cost of ``sum 1/i``; Holm
 (``"holm"``) controls the family-wise error.
+
+Also owns :func:`selective_counts`, the one implementation of the spike counts inside the selected
+layers (Benjamini & Bogomolov 2014) that :func:`bbpfit.inference.spike_tests` and
+:func:`bbpfit.analyze` both report.
 """
 
 from __future__ import annotations
@@ -134,3 +138,56 @@ def adjust_pvalues(pvalues, *, method: str = "fdr_bh", alpha: float = 0.05) -> A
         adjusted[ok] = adj
         rejected[ok] = rej
     return AdjustedPValues(p, adjusted, rejected, method, alpha)
+
+
+def selective_counts(step_pvalues, n_spikes, adjusted: AdjustedPValues) -> np.ndarray:
+    """Spikes per layer counted at the level that keeps a report over many layers valid.
+
+    The layers' first-step p-values form one family, adjusted in ``adjusted``. Inside the
+    ``R`` selected layers of ``L`` tested ones, each layer's sequential p-values are re-read at
+    ``alpha R / L`` for the FDR corrections (Benjamini & Bogomolov 2014) and at ``alpha / L``
+    for the family-wise ones; no new test is run.
+
+    Parameters
+    ----------
+    step_pvalues : sequence of array_like
+        Per layer, the sequential p-values of its candidates (first = the layer's p-value).
+    n_spikes : sequence of int
+        Per layer, the spikes found at level ``alpha`` on its own (the count never exceeds it).
+    adjusted : AdjustedPValues
+        The adjustment of the layers' first-step p-values (NaN: a layer not tested).
+
+    Returns
+    -------
+    numpy.ndarray of int
+        Spikes per layer; 0 in layers not selected or not tested.
+
+    References
+    ----------
+    Y. Benjamini and M. Bogomolov, "Selective inference on multiple families of hypotheses",
+    J. R. Stat. Soc. B 76(1):297-318 (2014). doi:10.1111/rssb.12028
+
+    Examples
+    --------
+    >>> from bbpfit.inference.multitest import adjust_pvalues, selective_counts
+    >>> first = [0.001, 0.3, 0.002, float("nan")]
+    >>> adj = adjust_pvalues(first)  # BH: 2 of 3 tested layers selected, level 0.05 * 2 / 3
+    >>> steps = [[0.001, 0.02, 0.04], [0.3], [0.002, 0.01], []]
+    >>> selective_counts(steps, [3, 0, 2, 0], adj).tolist()
+    [2, 0, 2, 0]
+    """
+    rejected = np.asarray(adjusted.rejected).ravel()
+    counts = np.zeros(rejected.size, dtype=np.int64)
+    n_tests = adjusted.n_tests
+    if n_tests == 0:
+        return counts
+    if adjusted.method.startswith("fdr"):
+        level = adjusted.alpha * adjusted.n_rejected / n_tests
+    else:
+        level = adjusted.alpha / n_tests
+    for i in np.flatnonzero(rejected):
+        p, k = step_pvalues[i], 0
+        while k < n_spikes[i] and p[k] <= level:
+            k += 1
+        counts[i] = k
+    return counts

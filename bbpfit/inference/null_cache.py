@@ -9,14 +9,13 @@ drawn from a seed derived from its key, so a null never depends on call order or
 
 from __future__ import annotations
 
-import os
-import tempfile
 import threading
 from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
 
+from .._files import atomic_path
 from .._validation import check_int
 from ..laws.wishart import top_eigenvalues
 from .statistics import kn_statistic_draws
@@ -112,14 +111,8 @@ class NullCache:
 
     def _save(self, key, value) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.directory, suffix=".npy.tmp")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                np.save(fh, value)
-            os.replace(tmp, self._path(key))
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        with atomic_path(self._path(key)) as tmp, open(tmp, "wb") as fh:
+            np.save(fh, value)
 
 
 #: The cache used when a function is not given one.

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import textwrap
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
 import numpy as np
 
@@ -13,11 +12,27 @@ from ..fit.gof import GOF_LEVEL, MPGoF
 from .diagnostics import Diagnostics
 
 
-class StrengthInterval(NamedTuple):
-    """Confidence limits of the spike strengths, one entry per detected spike."""
+@dataclass(frozen=True, eq=False)
+class StrengthInterval:
+    """Confidence limits of the spike strengths, one entry per detected spike.
+
+    A frozen dataclass; it unpacks like the pair it used to be (``low, high = ci``).
+
+    Attributes
+    ----------
+    low, high : numpy.ndarray
+        Lower and upper limits (NaN where not available).
+    """
 
     low: np.ndarray
     high: np.ndarray
+
+    def __iter__(self):
+        return iter((self.low, self.high))
+
+    def to_dict(self) -> dict:
+        """Plain-Python representation."""
+        return {"low": np.asarray(self.low).tolist(), "high": np.asarray(self.high).tolist()}
 
 
 def _fmt(values, spec=".4g") -> str:
@@ -164,7 +179,7 @@ class SpikeTestResult:
                     seed = np.random.default_rng(rng).integers(2**62) + i
                     low[i], high[i] = strength_interval(
                         float(lam) / self.sigma2, self.n, self.m - i,
-                        confidence_level=confidence_level, n_draws=n_draws, seed=seed,
+                        confidence_level=confidence_level, n_draws=n_draws, rng=seed,
                         known=self.known_sigma2)
             self._ci[key] = StrengthInterval(low, high)
         return self._ci[key]
@@ -205,9 +220,9 @@ class SpikeTestResult:
                                                    f"after {self.bulk_gof.k} spikes"))
         width = max(len(k) for k, _ in head)
         lines = [title, "=" * 78]
-        for k, v in head:
-            wrapped = textwrap.wrap(v, 76 - width) or [""]
-            lines.append(f"{k:<{width}}  {wrapped[0]}")
+        for key, value in head:
+            wrapped = textwrap.wrap(value, 76 - width) or [""]
+            lines.append(f"{key:<{width}}  {wrapped[0]}")
             lines += [f"{'':<{width}}  {w}" for w in wrapped[1:]]
         lines.append("-" * 78)
         lines.append(f"{'rank':>4}  {'eigenvalue':>12}  {'statistic':>11}  {'critical':>10}  "

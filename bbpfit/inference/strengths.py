@@ -18,6 +18,7 @@ import math
 import numpy as np
 from scipy.optimize import brentq
 
+from .._validation import UNSET, renamed
 from ..laws.bbp import spike_strength
 from ..laws.wishart import top_eigenvalues
 from .statistics import kn_statistic_draws
@@ -90,7 +91,8 @@ def _simulated_quantiles(theta, n, m, probs, n_draws, seed, known):
 
 
 def strength_interval(y: float, n: int, m: int, *, confidence_level: float = 0.95,
-                      n_draws: int = 1000, seed=0, known: bool = False) -> tuple[float, float]:
+                      n_draws: int = 1000, rng=UNSET, known: bool = False, seed=UNSET,
+                      ) -> tuple[float, float]:
     """Confidence interval for ``theta`` from an observed ``y = l / sigma2_hat``, by inversion.
 
     The interval is ``{theta : q_{a/2}(theta) <= y <= q_{1-a/2}(theta)}`` with ``q_p(theta)``
@@ -100,6 +102,7 @@ def strength_interval(y: float, n: int, m: int, *, confidence_level: float = 0.9
     numbers (the same seed for every ``theta``, so ``q_p`` is monotone in ``theta``). Each end
     is found by Brent's method to a relative tolerance of 1e-3, starting from a bracket around
     the BBP inverse of ``y``. The lower end is 0 when ``y`` is compatible with no spike.
+    ``rng`` (default 0; old name ``seed``) seeds the common random numbers.
 
     References
     ----------
@@ -116,9 +119,10 @@ def strength_interval(y: float, n: int, m: int, *, confidence_level: float = 0.9
     >>> bool(lo < 2.0 < hi), bool(hi - lo < 0.5)
     (True, True)
     """
+    rng = renamed(rng, seed, "rng", "seed", 0)
     a = 1.0 - confidence_level
     probs = (1.0 - a / 2.0, a / 2.0)
-    seed = int(np.random.default_rng(seed).integers(2**62))
+    seed = int(np.random.default_rng(rng).integers(2**62))
     memo: dict[float, np.ndarray] = {}
 
     def excess(theta, i):

@@ -7,7 +7,7 @@ squared overlaps of the top singular vectors with the planted ones.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -89,13 +89,29 @@ def spike_strength(lam, ratio: float, sigma2: float = 1.0):
     return _scalar_or_array(theta)
 
 
-class SpikeOverlaps(NamedTuple):
-    """Limiting squared overlaps of the top singular vectors with the planted ones."""
+@dataclass(frozen=True, eq=False)
+class SpikeOverlaps:
+    """Limiting squared overlaps of the top singular vectors with the planted ones.
+
+    A frozen dataclass; it unpacks like the pair it used to be (``n, m = spike_overlaps(...)``).
+
+    Attributes
+    ----------
+    n_side : float or numpy.ndarray
+        ``|<u_hat, u>|^2`` on the long (n) side.
+    m_side : float or numpy.ndarray
+        ``|<v_hat, v>|^2`` on the short (m) side (the eigenvector of ``W^T W``).
+    """
 
     n_side: float | np.ndarray
-    """``|<u_hat, u>|^2`` on the long (n) side."""
     m_side: float | np.ndarray
-    """``|<v_hat, v>|^2`` on the short (m) side (the eigenvector of ``W^T W``)."""
+
+    def __iter__(self):
+        return iter((self.n_side, self.m_side))
+
+    def to_dict(self) -> dict:
+        """Plain-Python representation."""
+        return {k: np.asarray(v).tolist() for k, v in (("n_side", self.n_side), ("m_side", self.m_side))}
 
 
 def spike_overlaps(theta, ratio: float) -> SpikeOverlaps:

@@ -11,7 +11,7 @@ import math
 import numpy as np
 from numba import njit
 
-from .._validation import as_real_array, check_int, check_positive, check_ratio
+from .._validation import UNSET, as_real_array, check_int, check_positive, check_ratio, renamed
 
 
 @njit(cache=True)
@@ -154,11 +154,14 @@ class MarchenkoPastur:
         """Standard deviation."""
         return math.sqrt(self.var())
 
-    def interval(self, confidence: float):
-        """Central interval holding ``confidence`` of the mass."""
-        c = check_positive(confidence, "confidence")
+    def interval(self, confidence_level=UNSET, *, confidence=UNSET):
+        """Central interval holding ``confidence_level`` of the mass (old name: ``confidence``)."""
+        level = renamed(confidence_level, confidence, "confidence_level", "confidence", UNSET)
+        if level is UNSET:
+            raise TypeError("interval() needs `confidence_level`, e.g. interval(0.95)")
+        c = check_positive(level, "confidence_level")
         if c > 1:
-            raise ValueError(f"`confidence` must be in (0, 1], got {c}")
+            raise ValueError(f"`confidence_level` must be in (0, 1], got {c}")
         return float(self.ppf((1 - c) / 2)), float(self.ppf((1 + c) / 2))
 
     def rvs(self, n: int, size=None, *, rng=None) -> np.ndarray:

@@ -26,26 +26,38 @@ How values are computed (``F`` is the distribution function, ``sf = 1 - F``):
   Fredholm expansion; the rest is smaller by a factor ``< 1e-12``), written as
   ``C e^(-a z) z^(-b) sum c_k z^-k`` with ``z = (2/3) s^(3/2)`` from the Airy asymptotic series.
 
-Accuracy (``scripts/make_tracy_widom_table.py`` prints it): against the direct 80-node Fredholm
-evaluation at 400 random off-grid points per law (the tests re-check 40 others), against 30-digit
-mpmath determinants (96 nodes) in the left tail, and against the literature moments:
+Accuracy. Against an independent reference (``tests/reference/tracy_widom_mpmath.py``: mpmath
+only, Bornemann's method on L2(s, inf) truncated to (s, U) with Gauss-Legendre nodes, 40 to 380
+digits, every value computed twice; checked by ``tests/test_tracy_widom_reference.py``) at
+off-grid points of [-8, 6], the left tail down to ``F ~ 1e-290`` and the right tail to 14:
+
+==================================================  =========  =========
+quantity (mpmath reference)                         TW1        TW2
+==================================================  =========  =========
+cdf, sf: max abs error on [-8, 6]                   7.8e-16    5.6e-16
+logcdf: max relative error where F > 1e-300         2.1e-11    1.3e-11
+logcdf: max abs error (at the join, s = -6.58)      3.3e-10    3.0e-10
+logcdf: abs error at -9.5 (F ~ 2e-19, 6e-32)        1.4e-14    1.3e-13
+sf: max relative error on [0, 14] (series > 12)     2.8e-14    3.6e-14
+==================================================  =========  =========
+
+And (``scripts/make_tracy_widom_table.py`` prints it) against the direct 80-node Fredholm
+evaluation at 400 random off-grid points per law (the tests re-check 40 others) and against the
+literature moments:
 
 ==============================================  =========  =========
 quantity                                        TW1        TW2
 ==============================================  =========  =========
-cdf, sf: max abs error on [-10, 12]             1.5e-15    1.1e-15
 pdf: max abs error on [-10, 12]                 2.2e-13    1.4e-13
-sf: max relative error on [0, 12]               1.4e-14    4.3e-14
-sf beyond 12 (series), relative, s <= 16        9.2e-13    4.3e-14
-logcdf: max abs error on [-10, -5.5] (mpmath)   1.7e-10    1.4e-10
-logcdf: abs error at -10 (F ~ 1e-22, 1e-37)     2.4e-15    3.0e-14
 ppf on (-6, 2), isf on (0, 12): max abs error   1.2e-11    2.6e-12
 mean, var: abs error vs Prahofer-Spohn          4e-13      6e-14
 ==============================================  =========  =========
 
 The left-tail ``logcdf`` error peaks at the join of series and determinant near ``s = -6.5``
-(where ``F ~ 1e-7``, 1e-10); it falls to 1e-14 by ``s = -10`` and the series only improves
-further left. The right-tail series is exact up to relative terms of order ``sf`` itself.
+(where ``F ~ 1e-7``, 1e-10): the double-precision determinant loses ``log F`` to the right of it
+(8e-11 at -6.1) and the truncated series to the left (5e-11 at -7.05, 2e-12 at -8); it falls
+to 1e-13 by ``s = -9.5`` and the series only improves further left. The right-tail series is
+exact up to relative terms of order ``sf`` itself.
 """
 
 from __future__ import annotations
@@ -107,8 +119,9 @@ def fredholm(s: float, beta: int, m: int = 80) -> tuple[float, float, float]:
     kernel ``(Ai(x) Ai'(y) - Ai'(x) Ai(y)) / (x - y)`` on (s, inf). ``log F = sum log1p(-mu_i)``
     over the eigenvalues of the symmetrised matrix, and ``d/ds log F = -tr((I - K)^-1 dK/ds)``.
     ``F`` and ``sf`` are accurate to about 1e-15 absolute and ``sf`` to 1e-13 relative (40 and
-    80 nodes agree to that). ``log F`` is accurate to 1e-11 at ``s = -6`` and 1e-10 at -6.5 but
-    degrades further left (1e-6 at -8): ``1 - mu_i`` is not resolved in double precision.
+    80 nodes agree to that). ``log F`` is accurate to 1e-10 at ``s = -6.1`` and 3e-10 at -6.6
+    (against mpmath) but degrades further left (1e-6 at -8): ``1 - mu_i`` is not resolved in
+    double precision.
     """
     beta = _check_beta(beta)
     x, sw = _nodes(m)

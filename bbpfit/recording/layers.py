@@ -1,9 +1,17 @@
 """Which weight matrices of a torch model are recorded, and under which names.
 
-Owns layer selection: by module type (default ``nn.Linear`` and ``nn.Conv1d/2d/3d``), by name
-pattern (fnmatch globs or compiled regular expressions, matched against the parameter name
-``"encoder.0.weight"`` and the module name ``"encoder.0"``), embedding exclusion, and the
-de-duplication of tied weights by ``data_ptr``. Conv kernels are read as (out, in * prod(k)).
+Owns :func:`select_layers`. Which tensors are layers is *not* decided here: the one rule is
+:class:`bbpfit.sources.LayerSelection` (documented in :mod:`bbpfit.sources.selection`), applied
+to the model's parameters and buffers exactly as :func:`bbpfit.analyze` applies it, so the
+recorder and the analysis see the same layers (``nn.MultiheadAttention``'s ``in_proj_weight``,
+recurrent ``weight_ih_l0`` / ``weight_hh_l0``, ``Linear`` and ``Conv`` weights; not embeddings
+nor the weights tied to them unless ``embeddings=True``). Tied weights are recorded once, under
+their first name. Conv kernels are read as (out, in * prod(k)).
+
+On top of the rule, two recorder-only filters are kept for compatibility: ``layers`` (name
+patterns, globs or compiled regexes, matched against the parameter name ``"encoder.0.weight"``
+and the module name ``"encoder.0"``; each must match something) and ``module_types`` (keep only
+the ``weight`` of modules of these classes).
 """
 
 from __future__ import annotations
@@ -12,8 +20,33 @@ import fnmatch
 import re
 from collections.abc import Iterable
 
+from .._validation import UNSET, renamed
+from ..sources import LayerSelection
+from ..sources.module import module_entries
 from ..spectrum import matrix_shape
 from ..store import LayerInfo
+
+
+class TensorRef:
+    """Where a recorded tensor lives: ``getattr(module, attr)``, looked up at every snapshot.
+
+    Looking the tensor up again (rather than keeping it) follows a parameter that the training
+    code replaces (``module.weight = nn.Parameter(...)``).
+    """
+
+    __slots__ = ("attr", "module")
+
+    def __init__(self, module, attr: str):
+        self.module = module
+        self.attr = attr
+
+    @property
+    def weight(self):
+        """The tensor now."""
+        return getattr(self.module, self.attr)
+
+    def __repr__(self) -> str:
+        return f"TensorRef({type(self.module).__name__}, {self.attr!r})"
 
 
 def _patterns(layers) -> list:
@@ -34,85 +67,93 @@ def _matches(pattern, names: tuple[str, str]) -> bool:
     return any(fnmatch.fnmatchcase(n, pattern) for n in names)
 
 
-def _check_types(module_types, nn) -> tuple:
+def _check_types(module_types, nn) -> tuple | None:
     if module_types is None:
-        return (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)
+        return None
     types = (module_types,) if isinstance(module_types, type) else tuple(module_types)
     if not types or not all(isinstance(t, type) and issubclass(t, nn.Module) for t in types):
         raise TypeError(f"`module_types` must be torch.nn.Module subclasses, got {module_types!r}")
     return types
 
 
-def select_layers(model, *, layers=None, module_types=None, include_embeddings: bool = False):
-    """List the weight matrices of ``model`` to record, in the model's module order.
+def recorder_selection(selection, embeddings, module_types, nn) -> LayerSelection:
+    """The :class:`LayerSelection` of a recorder from its keyword arguments."""
+    if selection is None:
+        embeddings = bool(embeddings) or (
+            module_types is not None and any(issubclass(t, nn.Embedding | nn.EmbeddingBag)
+                                             for t in module_types))
+        return LayerSelection(embeddings=embeddings)
+    if not isinstance(selection, LayerSelection):
+        raise TypeError(f"`selection` must be a bbpfit.LayerSelection, got {type(selection).__name__}")
+    if embeddings:
+        raise TypeError("pass either `selection` or `embeddings`, not both "
+                        "(use LayerSelection(embeddings=True))")
+    return selection
+
+
+def select_layers(model, *, selection: LayerSelection | None = None, layers=None,
+                  module_types=None, embeddings=UNSET, include_embeddings=UNSET):
+    """List the weight matrices of ``model`` to record, in the model's parameter order.
 
     Parameters
     ----------
     model : torch.nn.Module
+    selection : bbpfit.LayerSelection, optional
+        The layer rule (default ``LayerSelection()``: what :func:`bbpfit.analyze` takes).
     layers : str, re.Pattern or list of them, optional
         Keep only layers whose parameter or module name matches one of the patterns (strings
         are fnmatch globs such as ``"encoder.*"``; compiled regexes use ``re.search``). Every
         pattern must match at least one candidate layer.
     module_types : type or tuple of types, optional
-        Module classes whose ``weight`` is recorded; default ``nn.Linear`` and ``nn.Conv1d/2d/3d``.
-    include_embeddings : bool, default False
-        Also record ``nn.Embedding``/``nn.EmbeddingBag`` tables. When False, weights tied to an
-        embedding (e.g. a language model's output layer) are left out too.
+        Keep only the ``weight`` of modules of these classes (default: no such filter).
+    embeddings : bool, default False
+        Shorthand for ``selection=LayerSelection(embeddings=True)``: also record embedding
+        tables (and the output layers tied to them). Old name: ``include_embeddings``.
 
     Returns
     -------
-    list of (LayerInfo, torch.nn.Module)
+    list of (LayerInfo, TensorRef)
         One entry per distinct matrix; a tensor shared by several modules is recorded once,
-        under the first module's name.
+        under its first name.
 
     Raises
     ------
     TypeError
-        ``model`` is not a module, bad ``layers`` or ``module_types``.
+        ``model`` is not a module, bad ``selection``, ``layers`` or ``module_types``.
     ValueError
         No weight matrix qualifies, or a pattern in ``layers`` matches nothing.
     """
-    import torch
     from torch import nn
 
     if not isinstance(model, nn.Module):
         raise TypeError(f"`model` must be a torch.nn.Module, got {type(model).__name__}")
     types = _check_types(module_types, nn)
-    embedding_types = (nn.Embedding, nn.EmbeddingBag)
-    if include_embeddings:
-        types = types + embedding_types
-    excluded = set()
-    if not any(issubclass(t, embedding_types) for t in types):
-        excluded = {m.weight.data_ptr() for m in model.modules()
-                    if isinstance(m, embedding_types) and isinstance(m.weight, torch.Tensor)}
-    candidates, seen = [], set()
-    for mod_name, module in model.named_modules():
-        weight = getattr(module, "weight", None)
-        if not isinstance(module, types) or not isinstance(weight, torch.Tensor) or weight.dim() < 2:
+    embeddings = renamed(embeddings, include_embeddings, "embeddings", "include_embeddings", False)
+    sel = recorder_selection(selection, embeddings, types, nn)
+    modules = dict(model.named_modules(remove_duplicate=False))
+    candidates = []
+    for info, _ in module_entries(model):
+        if not sel.selects(info):
             continue
-        ptr = weight.data_ptr()
-        if ptr in seen or ptr in excluded:
+        mod_name, _, attr = info.name.rpartition(".")
+        module = modules[mod_name]
+        if types is not None and not (attr == "weight" and isinstance(module, types)):
             continue
-        seen.add(ptr)
-        candidates.append((mod_name, module, weight))
+        candidates.append((info, mod_name, TensorRef(module, attr)))
     if not candidates:
-        kinds = ", ".join(t.__name__ for t in types)
-        raise ValueError(f"`model` ({type(model).__name__}) has no weight matrices to record among "
-                         f"modules of type {kinds}; pass `module_types` to widen the selection")
+        kinds = "" if types is None else " among modules of type " + ", ".join(t.__name__ for t in types)
+        raise ValueError(f"`model` ({type(model).__name__}) has no weight matrices to record{kinds} "
+                         f"under {sel!r}; widen the selection (`selection`, `module_types`)")
     patterns = _patterns(layers)
-    selected = []
-    for mod_name, module, weight in candidates:
-        names = (f"{mod_name}.weight" if mod_name else "weight", mod_name)
-        if not patterns or any(_matches(p, names) for p in patterns):
-            selected.append((names[0], module, weight))
+    selected = [c for c in candidates
+                if not patterns or any(_matches(p, (c[0].name, c[1])) for p in patterns)]
     for p in patterns:
-        if not any(_matches(p, (n, n.removesuffix(".weight"))) for n, _, _ in selected):
-            available = ", ".join(f"{m}.weight" if m else "weight" for m, _, _ in candidates)
+        if not any(_matches(p, (info.name, mod_name)) for info, mod_name, _ in selected):
+            available = ", ".join(info.name for info, _, _ in candidates)
             raise ValueError(f"`layers` pattern {getattr(p, 'pattern', p)!r} matches no layer; "
                              f"available: {available}")
     out = []
-    for name, module, weight in selected:
-        shape = tuple(int(s) for s in weight.shape)
-        _, rows, cols = matrix_shape(shape)
-        out.append((LayerInfo(name, shape, rows, cols), module))
+    for info, _, ref in selected:
+        _, rows, cols = matrix_shape(info.shape)
+        out.append((LayerInfo(info.name, info.shape, rows, cols), ref))
     return out

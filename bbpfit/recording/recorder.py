@@ -16,7 +16,7 @@ import time
 import warnings
 import weakref
 
-from .._validation import check_int
+from .._validation import UNSET, check_int, renamed
 from .._warnings import RecordingWarning
 from ..store import SpectraWriter
 from ..store.writer import check_flush_seconds
@@ -41,7 +41,9 @@ class SpectrumRecorder:
     Parameters
     ----------
     model : torch.nn.Module
-        The model whose ``Linear``/``Conv`` weights (see ``module_types``) are recorded.
+        The model whose weight matrices are recorded: the layers :func:`bbpfit.analyze` takes
+        (the rule of :class:`bbpfit.LayerSelection`: ``Linear``, ``Conv``, attention and
+        recurrent weights; no embeddings, biases or norms by default).
     path : str or os.PathLike
         The store directory (created; an existing store is resumed). Read it with
         :func:`bbpfit.open_spectra`.
@@ -53,13 +55,16 @@ class SpectrumRecorder:
         store without ``step_fn`` it also records the initial weights as step 0. The learning rate
         of the first parameter group and the optimizer class are stored. Without an optimizer,
         call :meth:`record` yourself.
+    selection : bbpfit.LayerSelection, optional
+        Which tensors are layers (default ``LayerSelection()``, the rule of ``analyze``).
     layers : str, re.Pattern or list of them, optional
         Name patterns selecting layers (fnmatch globs or compiled regexes; see
         :func:`bbpfit.recording.select_layers`). Each must match at least one layer.
     module_types : type or tuple of types, optional
-        Module classes to record; default ``nn.Linear`` and ``nn.Conv1d/2d/3d``.
-    include_embeddings : bool, default False
-        Also record embedding tables (and the output layers tied to them).
+        Keep only the ``weight`` of modules of these classes (default: every layer).
+    embeddings : bool, default False
+        Also record embedding tables (and the output layers tied to them); the same as
+        ``selection=LayerSelection(embeddings=True)``. Old name: ``include_embeddings``.
     flush_every : int, default 10
         Publish a fragment every this many recorded steps.
     flush_seconds : float or None, default 60.0
@@ -113,10 +118,11 @@ class SpectrumRecorder:
     [0, 5, 10, 15, 20]
     """
 
-    def __init__(self, model, path, *, every: int = 100, optimizer=None, layers=None,
-                 module_types=None, include_embeddings: bool = False, flush_every: int = 10,
-                 flush_seconds: float | None = 60.0, top_k_vectors: int = 0,
-                 background: bool = True, step_fn=None,
+    def __init__(self, model, path, *, every: int = 100, optimizer=None, selection=None, layers=None,
+                 module_types=None, embeddings=UNSET, include_embeddings=UNSET,
+                 flush_every: int = 10,
+                 flush_seconds: float | None = 60.0,
+                 top_k_vectors: int = 0, background: bool = True, step_fn=None,
                  blas_threads: int | None = 1, max_pending: int = 1):
         import torch
 
@@ -132,8 +138,10 @@ class SpectrumRecorder:
                             f"{type(optimizer).__name__}")
         if step_fn is not None and not callable(step_fn):
             raise TypeError("`step_fn` must be callable (returning the current step)")
-        selected = select_layers(model, layers=layers, module_types=module_types,
-                                 include_embeddings=include_embeddings)
+        embeddings = renamed(embeddings, include_embeddings, "embeddings", "include_embeddings",
+                             False)
+        selected = select_layers(model, selection=selection, layers=layers,
+                                 module_types=module_types, embeddings=embeddings)
         self.layers = [info for info, _ in selected]
         self._modules = [module for _, module in selected]
         self.optimizer = optimizer
@@ -142,7 +150,8 @@ class SpectrumRecorder:
             "every": self.every, "layers": _describe(layers), "flush_every": flush_every,
             "flush_seconds": flush_seconds,
             "module_types": [t.__name__ for t in (module_types or ())] or "default",
-            "include_embeddings": bool(include_embeddings), "top_k_vectors": top_k_vectors,
+            "include_embeddings": bool(embeddings), "top_k_vectors": top_k_vectors,
+            "selection": repr(selection) if selection is not None else "default",
             "background": bool(background), "blas_threads": blas_threads,
             "step_source": "step_fn" if step_fn else ("optimizer" if optimizer else "record"),
             "conv_mode": "flatten (out, in*prod(k))", "torch_version": torch.__version__,

@@ -20,7 +20,14 @@ from .selection import LayerSelection, TensorInfo
 _DEFAULTS = {"include": None, "exclude": None, "embeddings": False, "others": False, "min_side": 2}
 
 
-def _selection(selection, options) -> LayerSelection:
+def as_selection(selection=None, options=None) -> LayerSelection:
+    """The :class:`LayerSelection` from ``selection`` or from its fields given as keywords.
+
+    ``options`` maps ``include, exclude, embeddings, others, min_side`` to values; giving a
+    non-default one together with ``selection`` is a ``TypeError``, as is a ``selection`` that
+    is not a :class:`LayerSelection`.
+    """
+    options = {**_DEFAULTS, **(options or {})}
     if selection is None:
         return LayerSelection(**options)
     if not isinstance(selection, LayerSelection):
@@ -118,7 +125,7 @@ def iter_layers(source, *, include=None, exclude=None, embeddings: bool = False,
     >>> [(name, w.shape) for name, w in iter_layers(state)]
     [('fc1.weight', (64, 32)), ('conv.weight', (8, 3, 3, 3))]
     """
-    sel = _selection(selection, {"include": include, "exclude": exclude, "embeddings": embeddings,
+    sel = as_selection(selection, {"include": include, "exclude": exclude, "embeddings": embeddings,
                                  "others": others, "min_side": min_side})
     entries = _entries(source, format, allow_unsafe_pickle)
     return ((info.name, load()) for info, load in _selected(entries, sel))
@@ -130,7 +137,7 @@ def list_layers(source, **options) -> list[TensorInfo]:
     Takes the same arguments as :func:`iter_layers`. For safetensors files only the header is
     read; torch files are loaded memory-mapped (legacy formats in full).
     """
-    sel = _selection(options.pop("selection", None),
+    sel = as_selection(options.pop("selection", None),
                      {k: options.pop(k, v) for k, v in _DEFAULTS.items()})
     entries = _entries(source, options.pop("format", None), options.pop("allow_unsafe_pickle", False))
     if options:

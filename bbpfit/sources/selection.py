@@ -161,11 +161,12 @@ class LayerSelection:
 
     def category(self, info: TensorInfo) -> str:
         """Name the category of ``info``: vector, non-float, small, embedding, other or weight."""
-        if len(info.shape) < 2:
+        shape = info.matrix_shape
+        if shape is None:  # fewer than 2 dimensions
             return "vector"
         if not info.floating:
             return "non-float"
-        if min(info.matrix_shape) < self.min_side:
+        if min(shape) < self.min_side:
             return "small"
         names = (info.name, *info.aliases)
         if info.embedding or any(self._is_embedding_name(n) for n in names):

@@ -24,8 +24,11 @@ import os
 import re
 import shutil
 import uuid
+from typing import Any
 
 import numpy as np
+
+from .._files import TMP_SUFFIX, atomic_write_bytes, fsync_dir
 
 #: File name of the marker that identifies a directory as a bbpfit store.
 MARKER = "bbpfit-store.json"
@@ -37,38 +40,7 @@ FRAGMENT_DIR = "fragments"
 LOCK = ".lock"
 _FRAGMENT_RE = re.compile(r"^part-(\d{12})\.npz$")
 _DATA_RE = re.compile(r"^data-[0-9a-f]{32}\.zarr$")
-_TMP_SUFFIX = ".tmp"
-
-
-def _fsync_dir(path: str) -> None:
-    # Makes a rename inside ``path`` durable; a no-op where directories cannot be opened (Windows).
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def atomic_write_bytes(path: str, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the whole new one."""
-    folder = os.path.dirname(path) or "."
-    tmp = os.path.join(folder, f".{os.path.basename(path)}.{uuid.uuid4().hex}{_TMP_SUFFIX}")
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.remove(tmp)
-        raise
-    _fsync_dir(folder)
+_TMP_SUFFIX = TMP_SUFFIX
 
 
 def fsync_tree(path: str) -> None:
@@ -80,7 +52,7 @@ def fsync_tree(path: str) -> None:
                 os.fsync(fd)
             finally:
                 os.close(fd)
-        _fsync_dir(root)
+        fsync_dir(root)
 
 
 def read_marker(path: str) -> dict:
@@ -138,7 +110,8 @@ def write_fragment(path: str, arrays: dict[str, np.ndarray]) -> str:
     ``fragments/part-<first step>.npz``; a reader never sees a partial fragment.
     """
     buf = io.BytesIO()
-    np.savez(buf, **arrays)
+    named: dict[str, Any] = dict(arrays)
+    np.savez(buf, **named)
     name = fragment_name(int(arrays["step"][0]))
     folder = os.path.join(path, FRAGMENT_DIR)
     os.makedirs(folder, exist_ok=True)
@@ -161,7 +134,7 @@ def publish_dir(tmp: str, final: str) -> None:
     """fsync the directory tree ``tmp`` and rename it to ``final`` (which must not exist)."""
     fsync_tree(tmp)
     os.rename(tmp, final)
-    _fsync_dir(os.path.dirname(final) or ".")
+    fsync_dir(os.path.dirname(final) or ".")
 
 
 def tmp_name(final: str) -> str:

@@ -13,6 +13,7 @@ import os
 
 import numpy as np
 
+from .._files import atomic_path
 from . import layout
 from .schema import (
     CONVENTION,
@@ -190,25 +191,10 @@ def to_netcdf(spectra, path) -> str:
     ds = spectra if isinstance(spectra, xr.Dataset) else open_spectra(spectra)
     check_convention(ds.attrs.get("bbpfit_convention"), "`spectra`")
     path = os.fspath(path)
-    tmp = layout.tmp_name(path)
     encoding = {k: {"zlib": True, "complevel": 4} for k in ds.data_vars}
-    try:
+    with atomic_path(path) as tmp:
         ds.to_netcdf(tmp, engine="h5netcdf", encoding=encoding, unlimited_dims=["step"])
-        _fsync_file(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
     return path
-
-
-def _fsync_file(path: str) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def recorder_settings(ds) -> dict:

@@ -77,7 +77,7 @@ def check_convention(found, where: str) -> None:
 def empty_arrays(layers: list[LayerInfo], top_k: int) -> dict[str, np.ndarray]:
     """Step-indexed arrays with zero steps, in the shapes :func:`build_dataset` expects."""
     n_layers, rank = len(layers), max(lay.m for lay in layers)
-    out = {
+    out: dict[str, np.ndarray] = {
         "step": np.zeros(0, np.int64),
         "eigenvalues": np.zeros((n_layers, 0, rank), np.float32),
         **{v: np.zeros(0, np.float64) for v in STEP_VARIABLES},

@@ -12,6 +12,10 @@ from .nulls import default_null_cache
 from .table import frame_from_reports
 from .threads import blas_threads as _blas_threads
 
+#: The error when nothing in the source is a layer under the selection.
+NO_LAYER = ("no layer selected: the source has no 2-D or conv weight matching the selection "
+            "(see `include`, `exclude`, `embeddings`, `others`)")
+
 
 def check_options(alpha, method, correction) -> float:
     """Validate the options shared by :func:`analyze` and :func:`analyze_zoo`; return alpha."""
@@ -23,9 +27,10 @@ def check_options(alpha, method, correction) -> float:
 
 def analyze(model_or_path, *, alpha: float = 0.05, method: str = "auto",
             correction: str = "fdr_bh", max_spikes: int | None = None, rng=0, null_cache=None,
-            include=None, exclude=None, embeddings: bool = False, others: bool = False,
-            min_side: int = 2, format: str | None = None, allow_unsafe_pickle: bool = False,
-            blas_threads: int | None = 1, errors: str = "raise") -> pd.DataFrame:
+            selection=None, include=None, exclude=None, embeddings: bool = False,
+            others: bool = False, min_side: int = 2, format: str | None = None,
+            allow_unsafe_pickle: bool = False, blas_threads: int | None = 1,
+            errors: str = "raise") -> pd.DataFrame:
     """Bulk fit and spike test of every layer of a model, one row per layer.
 
     Parameters
@@ -50,8 +55,13 @@ def analyze(model_or_path, *, alpha: float = 0.05, method: str = "auto",
     null_cache : bbpfit.inference.NullCache, optional
         Where the exact null samples are kept; default an on-disk cache shared by later runs
         (:func:`bbpfit.zoo.nulls.default_null_cache`, ``$BBPFIT_CACHE_DIR``).
-    include, exclude, embeddings, others, min_side, format, allow_unsafe_pickle
-        Which tensors are layers and how files are read: see :func:`bbpfit.sources.iter_layers`.
+    selection : bbpfit.LayerSelection, optional
+        Which tensors are layers: the one rule shared with the recorder and the command line
+        (:mod:`bbpfit.sources.selection`). Default ``LayerSelection()``.
+    include, exclude, embeddings, others, min_side
+        The fields of a :class:`~bbpfit.LayerSelection`, as keywords (not with ``selection``).
+    format, allow_unsafe_pickle
+        How files are read: see :func:`bbpfit.sources.iter_layers`.
     blas_threads : int or None, default 1
         Threads numpy's BLAS may use during the analysis (with threadpoolctl installed; None:
         leave it as configured). One thread is fastest for these small eigenproblems on a busy
@@ -104,17 +114,36 @@ def analyze(model_or_path, *, alpha: float = 0.05, method: str = "auto",
     >>> table[["layer", "n_spikes", "significant"]].to_string(index=False)
     '   layer  n_spikes  significant\\na.weight         1         True\\nb.weight         0        False'
     """
+    frame, _ = analyze_with_reports(
+        model_or_path, alpha=alpha, method=method, correction=correction, max_spikes=max_spikes,
+        rng=rng, null_cache=null_cache, selection=selection, include=include, exclude=exclude,
+        embeddings=embeddings, others=others, min_side=min_side, format=format,
+        allow_unsafe_pickle=allow_unsafe_pickle, blas_threads=blas_threads, errors=errors)
+    return frame
+
+
+def analyze_with_reports(model_or_path, *, alpha: float = 0.05, method: str = "auto",
+                         correction: str = "fdr_bh", max_spikes: int | None = None, rng=0,
+                         null_cache=None, selection=None, include=None, exclude=None,
+                         embeddings: bool = False,
+                         others: bool = False, min_side: int = 2, format: str | None = None,
+                         allow_unsafe_pickle: bool = False, blas_threads: int | None = 1,
+                         errors: str = "raise") -> tuple[pd.DataFrame, list]:
+    """:func:`analyze`'s table and the :class:`~bbpfit.zoo.layer.LayerReport` s it was built from.
+
+    The one implementation of :func:`analyze` (which returns the table only); the command line's
+    ``check --plot`` draws the reports' spectra. Same parameters and errors as :func:`analyze`.
+    """
     alpha = check_options(alpha, method, correction)
     cache = default_null_cache() if null_cache is None else null_cache
     with _blas_threads(blas_threads):
         reports = list(iter_reports(
             model_or_path, alpha=alpha, method=method, max_spikes=max_spikes, rng=rng,
-            null_cache=cache, include=include, exclude=exclude, embeddings=embeddings,
-            others=others, min_side=min_side, format=format,
+            null_cache=cache, selection=selection, include=include, exclude=exclude,
+            embeddings=embeddings, others=others, min_side=min_side, format=format,
             allow_unsafe_pickle=allow_unsafe_pickle, errors=errors))
     if not reports:
-        raise ValueError("no layer selected: the source has no 2-D or conv weight matching the "
-                         "selection (see `include`, `exclude`, `embeddings`, `others`)")
+        raise ValueError(NO_LAYER)
     frame = frame_from_reports(reports, alpha=alpha, correction=correction)
     frame.attrs.update({"method": method, "bbpfit_version": __version__})
-    return frame
+    return frame, reports

@@ -212,8 +212,8 @@ def iter_reports(source, *, alpha: float = 0.05, method: str = "auto",
         raise its ``ValueError``/``TypeError``, or yield a report whose ``error`` says why (no
         spectrum, no test) and go on with the next layers.
     **selection
-        ``include``, ``exclude``, ``embeddings``, ``others``, ``min_side``, ``format``,
-        ``allow_unsafe_pickle``: passed to :func:`bbpfit.sources.iter_layers`.
+        ``selection`` (or ``include``, ``exclude``, ``embeddings``, ``others``, ``min_side``),
+        ``format``, ``allow_unsafe_pickle``: passed to :func:`bbpfit.sources.iter_layers`.
     """
     if errors not in ("raise", "report"):
         raise ValueError(f"`errors` must be 'raise' or 'report', got {errors!r}")

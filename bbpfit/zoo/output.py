@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import tempfile
 import time
 from pathlib import Path
 
 import pandas as pd
 
+from .._files import atomic_path, fsync_dir
 from .table import COLUMNS
 
 #: Columns of :func:`bbpfit.analyze_zoo`: the model, then those of :func:`bbpfit.analyze`.
@@ -131,6 +131,8 @@ class ZooOutput:
                 f.write(text)
                 f.flush()
                 os.fsync(f.fileno())
+            if not size:  # a new file: make its directory entry durable too
+                fsync_dir(self.path.parent)
             return
         self._rows.append(frame)
         if time.monotonic() - self._last_write >= self.interval:
@@ -146,15 +148,8 @@ class ZooOutput:
     def rewrite(self, frame: pd.DataFrame) -> None:
         """Replace the file's content with ``frame``, atomically."""
         frame = normalize(frame)
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.",
-                                   suffix=".tmp")
-        os.close(fd)
-        try:
+        with atomic_path(self.path) as tmp:
             if self.kind == "csv":
                 frame.to_csv(tmp, index=False)
             else:
                 frame.to_parquet(tmp, index=False, engine=parquet_engine())
-            os.replace(tmp, self.path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)

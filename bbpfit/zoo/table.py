@@ -9,7 +9,8 @@ spike?") are adjusted with :func:`bbpfit.inference.adjust_pvalues` (Benjamini-Ho
 default). The spike counts inside the selected layers are re-read from the same sequential
 p-values at the level that keeps the whole report valid, as :func:`bbpfit.inference.spike_tests`
 does: ``alpha R / L`` for the FDR corrections (``R`` of ``L`` tested layers selected; Benjamini &
-Bogomolov 2014) and ``alpha / L`` for the family-wise ones.
+Bogomolov 2014) and ``alpha / L`` for the family-wise ones
+(:func:`bbpfit.inference.multitest.selective_counts`, shared with ``spike_tests``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ..inference import adjust_pvalues
+from ..inference.multitest import selective_counts
 
 #: Columns of :func:`bbpfit.analyze`, in order, with their meaning.
 COLUMNS = {
@@ -58,13 +60,6 @@ COLUMNS = {
 _INT_COLUMNS = ("n", "m", "n_spikes", "n_spikes_adjusted")
 
 
-def _count_at(pvalues, n_spikes: int, level: float) -> int:
-    k = 0
-    while k < n_spikes and pvalues[k] <= level:
-        k += 1
-    return k
-
-
 def frame_from_reports(reports, *, alpha: float = 0.05, correction: str = "fdr_bh") -> pd.DataFrame:
     """The table of :func:`bbpfit.analyze` from a model's :class:`LayerReport` s.
 
@@ -91,11 +86,9 @@ def frame_from_reports(reports, *, alpha: float = 0.05, correction: str = "fdr_b
     if tested.any():
         adj = adjust_pvalues(pvalues, method=correction, alpha=alpha)
         adjusted, rejected = adj.adjusted, adj.rejected
-        n_layers = int(tested.sum())
-        level = alpha * adj.n_rejected / n_layers if correction.startswith("fdr") else alpha / n_layers
-        for i, r in enumerate(reports):
-            if r.tested and rejected[i]:
-                counts[i] = _count_at(r.result.pvalues, r.result.n_spikes, level)
+        selected = selective_counts([r.result.pvalues if r.tested else () for r in reports],
+                                    [r.result.n_spikes if r.tested else 0 for r in reports], adj)
+        counts = [int(k) if r.tested else None for k, r in zip(selected, reports, strict=True)]
     failed = [getattr(r, "error", None) is not None for r in reports]
     for i, row in enumerate(rows):
         row["pvalue_adjusted"] = adjusted[i]

@@ -1,6 +1,7 @@
 """Thread limits for the analysis: numpy's BLAS (threadpoolctl, optional) and torch.
 
-Owns :func:`blas_threads`. A model's analysis is a sequence of small dense eigenproblems
+Owns :func:`blas_threads` and :func:`one_torch_thread`. A model's analysis is a sequence of
+small dense eigenproblems
 (``m`` of a few hundred to a few thousand), where extra BLAS threads gain little; on a machine
 whose cores are busy, OpenBLAS threads that spin while waiting made ``eigvalsh`` of a 384 x 384
 Gram matrix 50 times slower here (0.52 s instead of 0.01 s, load average 7 on 2 cores). So
@@ -30,8 +31,21 @@ def blas_threads(limit: int | None):
         yield
 
 
-def limit_threads() -> None:
-    """Inside a zoo task: one thread for torch too (clusters not started by bbpfit)."""
+@contextlib.contextmanager
+def one_torch_thread():
+    """Inside a zoo task: one thread for torch too, restored afterwards.
+
+    Only an already imported torch is limited (bbpfit never imports it for this). The caller's
+    thread count comes back on leaving the block, so ``analyze_zoo(workers=0)`` leaves the
+    process as it found it.
+    """
     torch = sys.modules.get("torch")
-    if torch is not None and torch.get_num_threads() != 1:
-        torch.set_num_threads(1)
+    before = torch.get_num_threads() if torch is not None else 1
+    if before == 1:
+        yield
+        return
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

@@ -19,12 +19,13 @@ import time
 
 import pandas as pd
 
+from ..sources.api import as_selection
 from .analyze import analyze, check_options
 from .checkpoints import find_checkpoints, fingerprint
 from .cluster import zoo_client
 from .output import ZOO_COLUMNS, ZooOutput, normalize
 from .progress import ProgressBar
-from .threads import limit_threads
+from .threads import one_torch_thread
 
 
 def error_frame(model: str, print_: str, exc: BaseException, seconds: float = float("nan")):
@@ -51,11 +52,11 @@ def analyze_checkpoint(model: str, options: dict) -> pd.DataFrame:
     Returns the checkpoint's rows (``status="ok"``), or one error row whose ``error`` column
     gives the reason (``status="error"``).
     """
-    limit_threads()
     print_ = run_fingerprint(model, options)
     start = time.perf_counter()
     try:
-        frame = analyze(model, **options)
+        with one_torch_thread():
+            frame = analyze(model, **options)
     except Exception as exc:  # every failure becomes a row: the other checkpoints go on
         return error_frame(model, print_, exc, time.perf_counter() - start)
     frame.insert(0, "model", model)
@@ -116,7 +117,8 @@ def _size(path: str) -> int:
 def analyze_zoo(paths, *, client=None, scheduler: str | None = None, workers: int | None = None,
                 out=None, alpha: float = 0.05, method: str = "auto", correction: str = "fdr_bh",
                 max_spikes: int | None = None, rng=0, retry_errors: bool = False, progress=None,
-                include=None, exclude=None, embeddings: bool = False, others: bool = False,
+                selection=None, include=None, exclude=None, embeddings: bool = False,
+                others: bool = False,
                 min_side: int = 2, format: str | None = None,
                 allow_unsafe_pickle: bool = False) -> pd.DataFrame:
     """Analyse every layer of every checkpoint of a model zoo, in parallel; one table.
@@ -144,8 +146,9 @@ def analyze_zoo(paths, *, client=None, scheduler: str | None = None, workers: in
         Analyse again the checkpoints that are error rows in ``out``.
     progress : bool, optional
         Show a progress bar on stderr; default: when stderr is a terminal.
-    include, exclude, embeddings, others, min_side, format, allow_unsafe_pickle
-        Layer selection and file reading, as in :func:`bbpfit.analyze`.
+    selection, include, exclude, embeddings, others, min_side, format, allow_unsafe_pickle
+        Layer selection (a :class:`~bbpfit.LayerSelection`, or its fields as keywords) and file
+        reading, as in :func:`bbpfit.analyze`.
 
     Returns
     -------
@@ -181,6 +184,8 @@ def analyze_zoo(paths, *, client=None, scheduler: str | None = None, workers: in
     {('error', <NA>): 1, ('ok', 0): 2}
     """
     alpha = check_options(alpha, method, correction)
+    as_selection(selection, {"include": include, "exclude": exclude, "embeddings": embeddings,
+                             "others": others, "min_side": min_side})  # bad ones: nothing is run
     output = None if out is None else ZooOutput(out)
     checkpoints, ignored = find_checkpoints(paths)
     previous = output.read() if output is not None else normalize(pd.DataFrame())
@@ -188,6 +193,8 @@ def analyze_zoo(paths, *, client=None, scheduler: str | None = None, workers: in
                "max_spikes": max_spikes, "rng": rng, "include": include, "exclude": exclude,
                "embeddings": embeddings, "others": others, "min_side": min_side,
                "format": format, "allow_unsafe_pickle": allow_unsafe_pickle}
+    if selection is not None:  # only then: the fingerprints of earlier runs stay valid
+        options["selection"] = selection
     todo, kept = _pending(checkpoints, previous, retry_errors, options)
     results: dict[str, pd.DataFrame] = {}
     bar = ProgressBar(len(todo), enabled=progress)
