@@ -9,7 +9,10 @@ from :mod:`bbpfit.inference.diagnostics`, with the path taken and the reason for
 3. entries whose tails are not Gaussian (kurtosis or largest-entry test, level 1e-3; after
    biwhitening if it was done) are rank-Gaussianised, which makes the exact Gaussian null hold
    for any exchangeable entry law;
-4. the step test is ``"tw"`` (exact finite-n null).
+4. on the rank paths, the entries' grand mean (a constant offset ``c 1 1^T``, which ranking all
+   entries together removes exactly) is put back in noise units (:func:`restore_mean`), so the
+   step test counts it as the untransformed test would;
+5. the step test is ``"tw"`` (exact finite-n null).
 
 With a Spectrum only (no entries), steps 1-3 are impossible; ``"auto"`` tests the spectrum with
 ``"tw"`` and records that the Gaussian-entry assumption could not be checked.
@@ -17,6 +20,7 @@ With a Spectrum only (no entries), steps 1-3 are impossible; ``"auto"`` tests th
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -72,10 +76,56 @@ def drop_zero_lines(a, path, reasons):
     return _oriented(a[rows][:, cols])
 
 
+#: A grand mean is put back on the rank scores when its strength ``theta = |mean| sqrt(m) / sd``
+#: (a rank-one ``theta sqrt(n) u v^T`` in noise units) is at least this fraction of the BBP
+#: threshold ``q^(1/4)``; below it the offset cannot make an outlier eigenvalue (pure noise gives
+#: ``theta ~ n^(-1/2)``: the scores are left exactly as they were).
+MEAN_FRACTION = 0.25
+
+
+def mean_shift(a: np.ndarray, noise: np.ndarray | None = None) -> float:
+    """The entries' grand mean in noise units, ``mean(a) / sd(noise)``, or 0 when negligible.
+
+    ``noise`` is ``a`` less its delocalised outlier components (an offset is one of them, so
+    its standard deviation is the noise's, not inflated by the offset); default ``a``.
+    Returns 0 when the offset's strength is below :data:`MEAN_FRACTION` of the BBP threshold.
+    """
+    n, m = a.shape
+    mu = float(a.mean())
+    sd = float((a if noise is None else noise).std())
+    if not sd > 0:
+        return 0.0
+    delta = mu / sd
+    return delta if abs(delta) * math.sqrt(m) >= MEAN_FRACTION * (m / n) ** 0.25 else 0.0
+
+
+def restore_mean(scores: np.ndarray, a: np.ndarray, noise: np.ndarray | None, path, reasons
+                 ) -> bool:
+    """Add ``a``'s grand mean, in noise units, to its rank ``scores`` in place; True if added.
+
+    Ranking all entries together removes a common shift exactly, so ``c 1 1^T + Z`` (a real
+    rank-one structure: ``theta = c sqrt(m) / sd`` in noise units) would vanish from the tested
+    matrix. Adding ``(c / sd) 1 1^T`` to the unit-variance scores gives the tested matrix the
+    same offset, in the same noise units, as the untransformed matrix has, so the step test
+    counts it (and its strength comes from the untransformed spectrum, as every spike's does).
+    """
+    delta = mean_shift(a, noise)
+    if delta == 0.0:
+        return False
+    scores += delta
+    path.append("restore-mean")
+    reasons.append(f"the entries have a common offset (mean {delta:.3g} noise sd, strength "
+                   f"{abs(delta) * math.sqrt(a.shape[1]):.3g} in noise units) that ranking "
+                   "removes: put back on the rank scores")
+    return True
+
+
 def prepare_rank(a, rng, raw) -> Prepared:
-    """``method="rank"``: rank-Gaussianise, then test."""
-    return Prepared(scores_of(a, rng), ("rank-gaussianize",),
-                    ("entries rank-Gaussianised (method='rank')",), None, False, entries=a)
+    """``method="rank"``: rank-Gaussianise, restore the grand mean, then test."""
+    path, reasons = ["rank-gaussianize"], ["entries rank-Gaussianised (method='rank')"]
+    scores = scores_of(a, rng)
+    restore_mean(scores, a, None, path, reasons)
+    return Prepared(scores, tuple(path), tuple(reasons), None, False, entries=a)
 
 
 def prepare_biwhiten(a, rng, raw) -> Prepared:
@@ -148,6 +198,8 @@ def prepare_auto(a, rng, raw) -> Prepared:
                    "the exact Gaussian null holds for any iid entry law")
     if scores is None:
         scores = scores_of(a, rng)
+    if restore_mean(scores, a, residual, path, reasons):
+        lam_scores = None
     return Prepared(scores, tuple(path), tuple(reasons), diag, biwhitened, lam_scores, a,
                     residual)
 
