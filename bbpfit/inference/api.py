@@ -24,6 +24,7 @@ from ..fit import fit_mp, fit_mp_array
 from ..fit.kritchman_nadler import kn_sigma2
 from ..spectrum import Spectrum, eigenvalues, matrix_shape, spectrum
 from ..spectrum.eigenvalues import _is_torch
+from ..spectrum.fast import partial_spectrum
 from .confirm import confirm_on_untransformed, winsorised_spectrum
 from .diagnostics import BULK_KS_MAX, Diagnostics
 from .methods import STEP_TESTS, run_sequential
@@ -48,6 +49,24 @@ METHODS = {
 }
 _NO_ENTRIES = ("entries unavailable (Spectrum input): tails and row/column scales could not be "
                "checked, so no rank-Gaussianisation or biwhitening; the Gaussian null is assumed")
+
+
+def _tested_steps(test, matrix, *, alpha, kmax, n_null, cache):
+    """Sequential steps on a transformed matrix from the top of its spectrum only.
+
+    ``(steps, spectrum, full)``: the steps need the top ``k + 1`` eigenvalues and the trace
+    (:func:`bbpfit.spectrum.fast.partial_spectrum`); ``k`` starts at 16 and grows fourfold while
+    every step rejects. ``full``: whether the spectrum returned is the whole one.
+    """
+    n = matrix.shape[0]
+    k = min(kmax, 16)
+    while True:
+        lam, full = partial_spectrum(matrix, k)
+        steps = run_sequential(test, lam, n, alpha=alpha, kmax=kmax if full else k,
+                               n_null=n_null, cache=cache)
+        if full or k >= kmax or len(steps) < k or not steps[-1].pvalue <= alpha:
+            return steps, lam, full
+        k = min(kmax, 4 * k)
 
 
 def _renamed(err: Exception) -> Exception:
@@ -221,7 +240,7 @@ def _spike_test(x, raw, *, alpha=0.05, method="auto", max_spikes=None, rng=None,
     _check_size(raw.m if raw is not None else entries.shape[1])
     if not raw.eigenvalues[0] > 0:
         raise ValueError("`x` is zero: there is no spectrum to test")
-    path, reasons, diag, biwhitened = (), [], None, False
+    path, reasons, diag, biwhitened, tested = (), [], None, False, None
     lam, n = raw.eigenvalues, raw.n
     if prep is not None and entries is None:
         if prep != "auto":
@@ -236,25 +255,29 @@ def _spike_test(x, raw, *, alpha=0.05, method="auto", max_spikes=None, rng=None,
         if prepared.matrix is not entries:
             _check_size(prepared.matrix.shape[1])
             lam = prepared.eigenvalues
-            if lam is None:
-                lam = eigenvalues(prepared.matrix, check_finite_values=False)
             n = prepared.matrix.shape[0]
-    m = lam.shape[0]
+            tested = prepared.matrix if lam is None else None
+    m = tested.shape[1] if tested is not None else lam.shape[0]
     kmax = m // 2 if max_spikes is None else check_int(max_spikes, "max_spikes", minimum=1)
     if kmax > m - MIN_BULK:
         raise ValueError(f"`max_spikes` must be <= m - {MIN_BULK} = {m - MIN_BULK}, got {kmax}")
     test = STEP_TESTS[test_name]
-    steps = run_sequential(test, lam, n, alpha=alpha, kmax=kmax, n_null=n_null,
-                           cache=null_cache, sigma2=sigma2)
+    full = True
+    if tested is not None:
+        steps, lam, full = _tested_steps(test, tested, alpha=alpha, kmax=kmax,
+                                         n_null=n_null, cache=null_cache)
+    else:
+        steps = run_sequential(test, lam, n, alpha=alpha, kmax=kmax, n_null=n_null,
+                               cache=null_cache, sigma2=sigma2)
     pre = prepared.entries if entries is not None and prep is not None else None
     if pre is not None:
         lam_pre = raw.eigenvalues if pre is entries else None
         steps, note = confirm_on_untransformed(
-            test, steps, lambda: winsorised_spectrum(pre, prepared.noise, lam_pre), pre.shape[0],
-            alpha=alpha, kmax=kmax, n_null=n_null, cache=null_cache)
+            test, steps, lambda k: winsorised_spectrum(pre, prepared.noise, lam_pre, k),
+            pre.shape[0], alpha=alpha, kmax=kmax, n_null=n_null, cache=null_cache)
         reasons.append(note)
     n_spikes = sum(1 for s in steps if s.pvalue <= alpha)
-    if lam is not raw.eigenvalues:
+    if lam is not raw.eigenvalues and full:
         ks_tested = float(fit_mp_array(lam, n).ks)
         if ks_tested > BULK_KS_MAX:
             reasons.append(f"the tested bulk deviates from Marchenko-Pastur (KS {ks_tested:.3g}): "

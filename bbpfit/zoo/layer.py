@@ -21,7 +21,8 @@ from ..fit import MPFit, fit_mp
 from ..inference import SpikeTestResult
 from ..inference.api import MIN_BULK, MIN_M, spike_test_given_spectrum
 from ..sources import iter_layers
-from ..spectrum import Spectrum, spectrum
+from ..spectrum import Spectrum
+from ..spectrum.fast import fast_spectrum
 
 #: Methods of :func:`bbpfit.spike_test` that need only the eigenvalues (the spectrum is computed
 #: once and passed); the others need the matrix entries.
@@ -131,7 +132,7 @@ def analyze_layer(name: str, weight, *, alpha: float = 0.05, method: str = "auto
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", BBPFitWarning)
         try:
-            spec = spectrum(weight, name=name)
+            spec = fast_spectrum(weight, name=name)  # float32 where provably accurate
         except (ValueError, TypeError) as exc:
             raise type(exc)(f"layer {name!r}: {exc}") from None
         res = fit = eff = None
