@@ -212,19 +212,23 @@ def spike_test(x, *, alpha=0.05, method="auto", max_spikes=None, rng=None, sigma
                        sigma2=sigma2, n_null=n_null, null_cache=null_cache, name=name)
 
 
-def spike_test_given_spectrum(x, spectrum: Spectrum, **options) -> SpikeTestResult:
+def spike_test_given_spectrum(x, spectrum: Spectrum, *, gram=None, **options) -> SpikeTestResult:
     """:func:`spike_test` of a matrix whose untransformed spectrum is already computed.
 
     ``spectrum`` (of ``x`` itself, e.g. from :func:`bbpfit.spectrum`) replaces the first
-    eigendecomposition; ``options`` are :func:`spike_test`'s. Used by :func:`bbpfit.analyze`,
-    which reports the spectrum too.
+    eigendecomposition; ``gram``, the float64 Gram matrix of ``x`` oriented ``n x m``
+    (:func:`bbpfit.spectrum.fast.fast_spectrum`), is reused for its top singular vectors;
+    ``options`` are :func:`spike_test`'s. Used by :func:`bbpfit.analyze`, which reports the
+    spectrum too.
     """
     if not isinstance(spectrum, Spectrum):
         raise TypeError(f"`spectrum` must be a Spectrum, got {type(spectrum).__name__}")
-    return _spike_test(x, spectrum, **options)
+    if gram is not None and gram.shape != (spectrum.m, spectrum.m):
+        raise ValueError(f"`gram` must be {spectrum.m} x {spectrum.m}, got {gram.shape}")
+    return _spike_test(x, spectrum, gram=gram, **options)
 
 
-def _spike_test(x, raw, *, alpha=0.05, method="auto", max_spikes=None, rng=None, sigma2=None,
+def _spike_test(x, raw, *, gram=None, alpha=0.05, method="auto", max_spikes=None, rng=None, sigma2=None,
                 n_null=N_NULL, null_cache=None, name=None) -> SpikeTestResult:
     alpha = check_alpha(alpha)
     prep, test_name = check_method(method, METHODS)
@@ -249,7 +253,7 @@ def _spike_test(x, raw, *, alpha=0.05, method="auto", max_spikes=None, rng=None,
         reasons.append(_NO_ENTRIES)
         diag = Diagnostics(entries_available=False)
     elif prep is not None:
-        prepared = PREPARE[prep](entries, rng, raw)
+        prepared = PREPARE[prep](entries, rng, raw, gram=gram)
         path, reasons, diag = prepared.path, list(prepared.reasons), prepared.diagnostics
         biwhitened = prepared.biwhitened
         if prepared.matrix is not entries:

@@ -134,17 +134,18 @@ def _delocalized(x: np.ndarray) -> np.ndarray:
     return np.sum(x**4, axis=0) < 6.0 / x.shape[0]
 
 
-def signal_residual(a: np.ndarray, r: int) -> tuple[np.ndarray, int]:
+def signal_residual(a: np.ndarray, r: int, gram: np.ndarray | None = None
+                    ) -> tuple[np.ndarray, int]:
     """``a`` less its top-``r`` singular components that are delocalised (low-rank signal).
 
     Returns the residual and the number of components removed. Entry-tail checks run on it, so a
     strong low-rank signal, whose entries ``theta sqrt(n) u_i v_j`` widen the entry law, is not
     mistaken for heavy-tailed noise; outliers made by single large entries (localised vectors)
-    stay, so heavy tails are still seen.
+    stay, so heavy tails are still seen. ``gram``: ``a^T a`` when the caller has it.
     """
     if r <= 0:
         return a, 0
-    u, w = top_singular_vectors(a, r)
+    u, w = top_singular_vectors(a, r, gram)
     keep = _delocalized(u) & _delocalized(w)
     if not keep.any():
         return a, 0

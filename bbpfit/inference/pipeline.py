@@ -125,7 +125,7 @@ def restore_mean(scores: np.ndarray, a: np.ndarray, noise: np.ndarray | None, pa
     return True
 
 
-def prepare_rank(a, rng, raw) -> Prepared:
+def prepare_rank(a, rng, raw, gram=None) -> Prepared:
     """``method="rank"``: rank-Gaussianise, restore the grand mean, then test."""
     path, reasons = ["rank-gaussianize"], ["entries rank-Gaussianised (method='rank')"]
     scores = scores_of(a, rng)
@@ -133,7 +133,7 @@ def prepare_rank(a, rng, raw) -> Prepared:
     return Prepared(scores, tuple(path), tuple(reasons), None, False, entries=a)
 
 
-def prepare_biwhiten(a, rng, raw) -> Prepared:
+def prepare_biwhiten(a, rng, raw, gram=None) -> Prepared:
     """``method="biwhiten"``: drop dead lines, biwhiten, then test."""
     path, reasons = [], []
     a = drop_zero_lines(a, path, reasons)
@@ -168,7 +168,7 @@ def _gaussian(tails) -> bool:
     return tails[1] > DIAGNOSTIC_LEVEL and tails[3] > DIAGNOSTIC_LEVEL
 
 
-def prepare_auto(a, rng, raw) -> Prepared:
+def prepare_auto(a, rng, raw, gram=None) -> Prepared:
     """``method="auto"``: the diagnostics decide (module docstring).
 
     The tail checks run on the matrix less its delocalised outlier components
@@ -181,9 +181,10 @@ def prepare_auto(a, rng, raw) -> Prepared:
     shape = a.shape
     a = drop_zero_lines(a, path, reasons)
     scores = scores_of(a, rng)
-    lam_raw = raw.eigenvalues if a.shape == shape else eigenvalues(a)
+    same = a.shape == shape
+    lam_raw = raw.eigenvalues if same else eigenvalues(a)
     r = outlier_count(lam_raw, a.shape[0])
-    residual, removed = signal_residual(a, r)
+    residual, removed = signal_residual(a, r, gram if same else None)
     tails = entry_tails(residual)
     lam_scores = gram = None
     if removed:
@@ -227,5 +228,6 @@ def prepare_auto(a, rng, raw) -> Prepared:
                     residual)
 
 
-#: Preprocessing by method name: ``f(entries n x m, rng, raw Spectrum) -> Prepared``.
+#: Preprocessing by method name: ``f(entries n x m, rng, raw Spectrum, gram=None) -> Prepared``
+#: (``gram``: the entries' float64 Gram matrix when the caller has it).
 PREPARE = {"auto": prepare_auto, "rank": prepare_rank, "biwhiten": prepare_biwhiten}

@@ -142,8 +142,12 @@ def partial_spectrum(x: np.ndarray, k: int, *, trace: float | None = None
     return np.concatenate([head, np.full(m - top, min(rest, float(head[-1])))]), False
 
 
-def fast_spectrum(W, name: str | None = None):
+def fast_spectrum(W, name: str | None = None, *, with_gram: bool = False):
     """:func:`bbpfit.spectrum` with :func:`gram_eigenvalues` (float32 where provably accurate).
+
+    With ``with_gram=True`` returns ``(Spectrum, Gram matrix or None)``: the float64 Gram matrix
+    of the matrix oriented ``n x m`` (``n >= m``), for the tests to reuse (None on the routes of
+    :func:`bbpfit.spectrum`).
 
     For numpy arrays and CPU tensors (bfloat16/float16 read exactly as float32); tensors on an
     accelerator, and matrices with a side of at most 32 (SVD route), go to
@@ -155,7 +159,8 @@ def fast_spectrum(W, name: str | None = None):
 
     if _is_torch(W):
         if W.device.type != "cpu" or W.is_complex() or not W.is_floating_point():
-            return spectrum(W, name=name)
+            spec = spectrum(W, name=name)
+            return (spec, None) if with_gram else spec
         shape = tuple(int(d) for d in W.shape)
         arr = W.detach().float().numpy() if W.dtype.itemsize < 4 else W.detach().numpy()
     else:
@@ -164,10 +169,13 @@ def fast_spectrum(W, name: str | None = None):
         check_real_dtype(arr.dtype, "W")
     _, rows, cols = matrix_shape(shape)
     if rows == 0 or cols == 0 or min(rows, cols) <= SVD_MAX_SIDE:
-        return spectrum(W, name=name)
+        spec = spectrum(W, name=name)
+        return (spec, None) if with_gram else spec
     a = arr.reshape(rows, cols)
     check_finite(a, "W")
     if rows < cols:
         a = a.T
-    lam = gram_eigenvalues(gram_of(a), a.shape[0])
-    return Spectrum(lam, n=a.shape[0], m=a.shape[1], name=name, shape=shape)
+    gram = gram_of(a)
+    lam = gram_eigenvalues(gram, a.shape[0])
+    spec = Spectrum(lam, n=a.shape[0], m=a.shape[1], name=name, shape=shape)
+    return (spec, gram) if with_gram else spec

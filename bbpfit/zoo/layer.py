@@ -132,7 +132,7 @@ def analyze_layer(name: str, weight, *, alpha: float = 0.05, method: str = "auto
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", BBPFitWarning)
         try:
-            spec = fast_spectrum(weight, name=name)  # float32 where provably accurate
+            spec, gram = fast_spectrum(weight, name=name, with_gram=True)  # float32 if exact
         except (ValueError, TypeError) as exc:
             raise type(exc)(f"layer {name!r}: {exc}") from None
         res = fit = eff = None
@@ -150,7 +150,8 @@ def analyze_layer(name: str, weight, *, alpha: float = 0.05, method: str = "auto
                 x = spec if method in SPECTRUM_METHODS else weight
                 res = spike_test_given_spectrum(
                     x, spec, alpha=alpha, method=method, max_spikes=kmax, rng=rng,
-                    null_cache=null_cache, name=name)
+                    null_cache=null_cache, name=name,
+                    gram=None if method in SPECTRUM_METHODS else gram)
                 fit = res.fit
     notes += [n for n in _notes_of(caught) if n not in notes]
     return LayerReport(name, shape, spec, res, fit, eff, tuple(notes))
