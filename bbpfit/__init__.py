@@ -5,7 +5,6 @@ Conventions (DESIGN.md): a weight matrix has ``n = max(rows, cols)``, ``m = min(
 units with threshold ``q**0.25``. ``import bbpfit`` never imports torch, dask or matplotlib.
 """
 
-from . import simulate
 from ._version import __version__
 from ._warnings import BBPFitWarning, FitWarning, RecordingWarning
 from .fit import MPFit, MPFitArrays, fit_mp, fit_mp_array
@@ -21,12 +20,43 @@ from .laws import (
     spike_strength,
     tracy_widom,
 )
-from .recording import SpectrumRecorder
-from .sources import LayerSelection, iter_layers, list_layers, load_spectra, read_layers
 from .spectrum import Spectrum, eigenvalues, spectrum
-from .store import compact, open_spectra, to_netcdf
-from .transition import TransitionResult, transition_time
-from .zoo import analyze, analyze_zoo
+
+#: Public names imported on first use (PEP 562), so that ``import bbpfit`` stays under a second:
+#: the model/zoo tools pull in pandas, the transition layer builds Tracy-Widom constants.
+_LAZY = {
+    "simulate": (".simulate", None),
+    "SpectrumRecorder": (".recording", "SpectrumRecorder"),
+    "LayerSelection": (".sources", "LayerSelection"),
+    "iter_layers": (".sources", "iter_layers"),
+    "list_layers": (".sources", "list_layers"),
+    "load_spectra": (".sources", "load_spectra"),
+    "read_layers": (".sources", "read_layers"),
+    "compact": (".store", "compact"),
+    "open_spectra": (".store", "open_spectra"),
+    "to_netcdf": (".store", "to_netcdf"),
+    "TransitionResult": (".transition", "TransitionResult"),
+    "transition_time": (".transition", "transition_time"),
+    "analyze": (".zoo", "analyze"),
+    "analyze_zoo": (".zoo", "analyze_zoo"),
+}
+
+
+def __getattr__(name):
+    if name not in _LAZY:
+        raise AttributeError(f"module 'bbpfit' has no attribute {name!r}")
+    import importlib
+
+    module, attr = _LAZY[name]
+    value = importlib.import_module(module, __name__)
+    value = value if attr is None else getattr(value, attr)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "BBPFitWarning",

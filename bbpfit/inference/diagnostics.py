@@ -24,10 +24,9 @@ import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
-from scipy import stats
 from scipy.linalg import eigh
 from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh
-from scipy.special import ndtr
+from scipy.special import chdtrc, ndtr
 
 from .._validation import as_real_array
 from ..spectrum import eigenvalues
@@ -161,7 +160,7 @@ def _spread_pvalue(line_sums: np.ndarray, items: int, total: int, v: float) -> f
     q = float(np.sum((line_sums - line_sums.mean()) ** 2)) / (items * v)
     mean = (lines - 1) * total / (total - 1.0)
     c = 1.0 + _SCORE2_KURTOSIS / (2.0 * items)
-    return float(stats.chi2.sf(q / c, mean / c))
+    return float(chdtrc(mean / c, q / c))  # chi2(mean / c).sf(q / c)
 
 
 #: Largest smaller side for which top singular vectors come from a dense Gram matrix; beyond it

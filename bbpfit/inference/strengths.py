@@ -16,7 +16,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.optimize import brentq
 
 from ..laws.bbp import spike_strength
 from ..laws.wishart import top_eigenvalues
@@ -116,6 +115,8 @@ def strength_interval(y: float, n: int, m: int, *, confidence_level: float = 0.9
     >>> bool(lo < 2.0 < hi), bool(hi - lo < 0.5)
     (True, True)
     """
+    from scipy.optimize import brentq  # lazy: scipy.optimize costs 0.3 s at import
+
     a = 1.0 - confidence_level
     probs = (1.0 - a / 2.0, a / 2.0)
     seed = int(np.random.default_rng(seed).integers(2**62))
