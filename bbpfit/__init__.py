@@ -5,6 +5,7 @@ Conventions (DESIGN.md): a weight matrix has ``n = max(rows, cols)``, ``m = min(
 units with threshold ``q**0.25``. ``import bbpfit`` never imports torch, dask or matplotlib.
 """
 
+from . import _numba_cache  # noqa: F401  (first: stamps every kernel's cache, see the module)
 from ._version import __version__
 from ._warnings import BBPFitWarning, FitWarning, RecordingWarning
 from .fit import MPFit, MPFitArrays, fit_mp, fit_mp_array
