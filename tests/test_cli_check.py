@@ -137,3 +137,10 @@ def test_nan_weights_and_unsafe_pickle(tmp_path):
     assert "allow_unsafe_pickle=True" not in res.output
     res = run(tmp_path / "pickled.pt", "--allow-unsafe-pickle", "--method", "tw")
     assert res.exit_code == 0 and "0.weight" in res.stdout
+
+
+def test_workers_option_gives_the_same_table(spiked):
+    one, two = run(spiked, "--format", "csv"), run(spiked, "--format", "csv", "--workers", "2")
+    assert one.exit_code == two.exit_code == 0, two.output
+    assert one.stdout == two.stdout
+    assert run(spiked, "--workers", "0").exit_code == 2

@@ -126,9 +126,12 @@ def _plots(reports, folder: Path) -> list[Path]:
 @click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True,
               help="BLAS threads for the eigenvalues (more rarely helps: the problems are "
                    "small, and busy machines slow down a lot).")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Processes analysing the layers in parallel (ties of discrete weights are "
+                   "then broken per layer).")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing on success (with --out).")
 def check(path, alpha, method, correction, fmt, out, plot_dir, fail_on_spikes, include, exclude,
-          embeddings, input_format, allow_unsafe_pickle, threads, quiet):
+          embeddings, input_format, allow_unsafe_pickle, threads, quiet, workers=1):
     """Fit the bulk and test for spikes in every layer of the checkpoint at PATH.
 
     PATH is a .safetensors file, a torch file (.pt/.pth/.bin/.ckpt) or a Hugging Face model
@@ -146,11 +149,20 @@ def check(path, alpha, method, correction, fmt, out, plot_dir, fail_on_spikes, i
     start = time.perf_counter()
     try:
         check_options(alpha, method, correction)
-        with blas_threads(threads):
-            reports = list(iter_reports(
-                path, alpha=alpha, method=method, null_cache=default_null_cache(),
-                include=include or None, exclude=exclude or None, embeddings=embeddings,
-                format=input_format, allow_unsafe_pickle=allow_unsafe_pickle))
+        selection = {"include": include or None, "exclude": exclude or None,
+                     "embeddings": embeddings, "format": input_format,
+                     "allow_unsafe_pickle": allow_unsafe_pickle}
+        if workers > 1:
+            from ..zoo.parallel import iter_reports_parallel
+
+            reports = list(iter_reports_parallel(
+                path, workers=workers, alpha=alpha, method=method,
+                null_cache=default_null_cache(), blas_threads=threads, **selection))
+        else:
+            with blas_threads(threads):
+                reports = list(iter_reports(
+                    path, alpha=alpha, method=method, null_cache=default_null_cache(),
+                    **selection))
     except (FileNotFoundError, IsADirectoryError, ValueError, TypeError) as exc:
         raise InputError(cli_message(exc)) from None
     if not reports:

@@ -86,6 +86,8 @@ def drop_zero_lines(a, path, reasons):
 #: and a sub-threshold offset does not perturb the rank scores' other spikes (pure noise gives
 #: ``theta ~ n^(-1/2)``: its scores are left exactly as they were).
 MEAN_FRACTION = 0.8
+#: Largest strength (noise units) at which a grand mean is put back; stronger ones are capped.
+MAX_MEAN_STRENGTH = 1e4
 
 
 def mean_shift(a: np.ndarray, noise: np.ndarray | None = None) -> float:
@@ -101,7 +103,11 @@ def mean_shift(a: np.ndarray, noise: np.ndarray | None = None) -> float:
     if not sd > 0:
         return 0.0
     delta = mu / sd
-    return delta if abs(delta) * math.sqrt(m) >= MEAN_FRACTION * (m / n) ** 0.25 else 0.0
+    if abs(delta) * math.sqrt(m) < MEAN_FRACTION * (m / n) ** 0.25:
+        return 0.0
+    # A strength above MAX_MEAN_STRENGTH is certain to be found; capping it keeps the rank
+    # scores resolvable in float64 (a constant matrix has noise ~1e-16 left after the offset).
+    return math.copysign(min(abs(delta), MAX_MEAN_STRENGTH / math.sqrt(m)), delta)
 
 
 def restore_mean(scores: np.ndarray, a: np.ndarray, noise: np.ndarray | None, path, reasons
