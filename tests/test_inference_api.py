@@ -217,12 +217,14 @@ def test_given_spectrum_is_used_and_must_match(two_spikes):
 
 
 @pytest.mark.parametrize("shape", [(1536, 384), (400, 200), (1200, 1030)])
-def test_top_singular_vectors_match_the_svd(shape):
-    # Dense float32 partial solve (m < 1024 or a Gram matrix given) and Lanczos on products
-    # (m >= 1024, no Gram matrix): the outliers' vectors against numpy's float64 SVD.
+def test_top_singular_vectors_match_the_svd(shape, monkeypatch):
+    # Dense float32 partial solve (m < LANCZOS_MIN_M, here 1024, or a Gram matrix given) and
+    # Lanczos on products (m >= 1024, no Gram matrix): outliers' vectors against numpy's SVD.
+    import bbpfit.inference.diagnostics as dg
     from bbpfit.inference.diagnostics import gram_spectrum, top_singular_vectors
     from bbpfit.spectrum.fast import float32_error
 
+    monkeypatch.setattr(dg, "LANCZOS_MIN_M", 1024)
     rng = np.random.default_rng(8)
     a = planted(*shape, [4.0, 3.0, 2.5], rng)
     u_ref, s_ref, vt_ref = np.linalg.svd(a, full_matrices=False)
@@ -244,6 +246,7 @@ def test_top_singular_vectors_fall_back_when_lanczos_fails(monkeypatch):
     def fail(*args, **kwargs):
         raise ArpackNoConvergence("no convergence", np.empty(0), np.empty((0, 0)))
 
+    monkeypatch.setattr(dg, "LANCZOS_MIN_M", 1024)
     a = planted(1100, 1030, [4.0, 3.0], np.random.default_rng(9))
     ref = dg.top_singular_vectors(a, 3)[1]  # Lanczos (m >= 1024, no Gram matrix)
     monkeypatch.setattr(dg, "eigsh", fail)
