@@ -411,6 +411,9 @@ def main():
     parser.add_argument("--minilm", default=None)
     parser.add_argument("--results", type=Path, default=None)
     parser.add_argument("--strong-reps", type=int, default=50)
+    parser.add_argument("--small-first", action="store_true",
+                        help="calibration cells from the smallest shape on (a reduced run that "
+                             "may be stopped keeps the most cells)")
     args = parser.parse_args()
     results = args.results or RESULTS
     sections = set(args.sections.split(","))
@@ -425,7 +428,7 @@ def main():
                    args.shuffles)
         if "calibration" in sections:
             for law, sh in sorted(((la, s) for la in LAWS for s in SHAPES),
-                                  key=lambda c: -c[1][0] * c[1][1]):
+                                  key=lambda c: (1 if args.small_first else -1) * c[1][0] * c[1][1]):
                 submit("cal", f"cal_{law}_{sh[0]}x{sh[1]}_r{args.reps}", calibration_cell, law,
                        sh, args.reps)
         if "power" in sections:

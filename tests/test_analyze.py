@@ -152,7 +152,7 @@ def test_null_cache_directory(monkeypatch, tmp_path):
 
 @pytest.mark.parametrize("kwargs, message", [
     ({"alpha": 1.5}, "alpha"), ({"method": "magic"}, "valid names"),
-    ({"correction": "fdr_xx"}, "correction"),
+    ({"correction": "fdr_xx"}, "correction"), ({"workers": 0}, "workers"),
 ])
 def test_bad_options(state, kwargs, message):
     with pytest.raises(ValueError, match=message):
@@ -188,3 +188,20 @@ def test_unsafe_pickle_is_refused_naming_the_flag(tmp_path):
         analyze(path)
     table = analyze(path, allow_unsafe_pickle=True, method="tw")
     assert table["layer"].tolist() == ["0.weight"]
+
+
+def test_workers_give_the_same_table_as_one_process(state, tmp_path):
+    # Layers in 2 processes: same rows in the model's order (no ties here, so the per-layer
+    # generators change nothing), from a mapping and from a file; NaN weights still name the layer.
+    one = analyze(state)
+    two = analyze(state, workers=2)
+    cols = ["layer", "n_spikes", "n_spikes_adjusted", "pvalue", "path", "notes", "lambda_max"]
+    pd.testing.assert_frame_equal(one[cols], two[cols])
+    path = tmp_path / "m.safetensors"
+    save_safetensors(path, state)
+    pd.testing.assert_frame_equal(analyze(path)[cols], analyze(path, workers=3)[cols])
+    bad = dict(state)
+    bad["enc.weight"] = state["enc.weight"].copy()
+    bad["enc.weight"][0, 0] = np.nan
+    with pytest.raises(ValueError, match="enc.weight"):
+        analyze(bad, workers=2)

@@ -159,3 +159,10 @@ def test_law_column_and_powerlaw_plot(tmp_path):
     files = sorted(p.name for p in (tmp_path / "figs").iterdir())
     assert files == ["powerlaw_heavy.weight.png", "spectrum_gauss.weight.png", "spectrum_heavy.weight.png"]
     assert (tmp_path / "figs" / files[1]).read_bytes()[:4] == b"\x89PNG"
+
+
+def test_workers_option_gives_the_same_table(spiked):
+    one, two = run(spiked, "--format", "csv"), run(spiked, "--format", "csv", "--workers", "2")
+    assert one.exit_code == two.exit_code == 0, two.output
+    assert one.stdout == two.stdout
+    assert run(spiked, "--workers", "0").exit_code == 2

@@ -177,9 +177,12 @@ def _plots(reports, folder: Path) -> list[Path]:
 @click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True,
               help="BLAS threads for the eigenvalues (more rarely helps: the problems are "
                    "small, and busy machines slow down a lot).")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Processes analysing the layers in parallel (ties of discrete weights are "
+                   "then broken per layer).")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing on success (with --out).")
 def check(path, alpha, method, correction, fmt, out, plot_dir, fail_on_spikes, include, exclude,
-          embeddings, input_format, allow_unsafe_pickle, threads, quiet):
+          embeddings, input_format, allow_unsafe_pickle, threads, quiet, workers=1):
     """Fit the bulk and test for spikes in every layer of the checkpoint at PATH.
 
     PATH is a .safetensors file, a torch file (.pt/.pth/.bin/.ckpt) or a Hugging Face model
@@ -197,7 +200,7 @@ def check(path, alpha, method, correction, fmt, out, plot_dir, fail_on_spikes, i
         frame, reports = analyze_with_reports(
             path, alpha=alpha, method=method, correction=correction,
             selection=selection_from_flags(include, exclude, embeddings), format=input_format,
-            allow_unsafe_pickle=allow_unsafe_pickle, blas_threads=threads, errors="report")
+            allow_unsafe_pickle=allow_unsafe_pickle, blas_threads=threads, errors="report", workers=workers)
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError, ValueError,
             TypeError) as exc:
         if str(exc) == NO_LAYER:

@@ -4,6 +4,7 @@ Estimators live one per file (``median``, ``distance``, ``kritchman_nadler``) wi
 ``outliers`` holds the shared Tracy-Widom trimming rule, ``api`` the registry and entry points.
 """
 
+from .. import _numba_cache  # noqa: F401  (before any kernel: stamps their caches)
 from .api import DEFAULT_METHOD, FIT_METHODS, fit_mp, fit_mp_array
 from .powerlaw import fit_powerlaw
 from .powerlaw_compare import LikelihoodRatio

@@ -6,6 +6,7 @@ One concept per module: :mod:`.api` (``spike_test``), :mod:`.result`, :mod:`.sta
 :mod:`.rank_gauss`, :mod:`.biwhiten`, :mod:`.strengths`, :mod:`.multitest` and :mod:`.batch`.
 """
 
+from .. import _numba_cache  # noqa: F401  (before any kernel: stamps their caches)
 from .api import METHODS, spike_test
 from .batch import SpikeTestBatch, spike_tests
 from .biwhiten import Biwhitened, biwhiten

@@ -25,6 +25,7 @@ from ..fit.gof import GOF_LEVEL, mp_gof
 from ..fit.kritchman_nadler import kn_sigma2
 from ..spectrum import Spectrum, eigenvalues, matrix_shape, spectrum
 from ..spectrum.eigenvalues import _is_torch
+from ..spectrum.fast import partial_spectrum
 from .confirm import confirm_on_untransformed, winsorised_spectrum
 from .diagnostics import BULK_KS_MAX, Diagnostics
 from .methods import STEP_TESTS, run_sequential
@@ -49,6 +50,24 @@ METHODS = {
 }
 _NO_ENTRIES = ("entries unavailable (Spectrum input): tails and row/column scales could not be "
                "checked, so no rank-Gaussianisation or biwhitening; the Gaussian null is assumed")
+
+
+def _tested_steps(test, matrix, *, alpha, kmax, n_null, cache):
+    """Sequential steps on a transformed matrix from the top of its spectrum only.
+
+    ``(steps, spectrum, full)``: the steps need the top ``k + 1`` eigenvalues and the trace
+    (:func:`bbpfit.spectrum.fast.partial_spectrum`); ``k`` starts at 16 and grows fourfold while
+    every step rejects. ``full``: whether the spectrum returned is the whole one.
+    """
+    n = matrix.shape[0]
+    k = min(kmax, 16)
+    while True:
+        lam, full = partial_spectrum(matrix, k)
+        steps = run_sequential(test, lam, n, alpha=alpha, kmax=kmax if full else k,
+                               n_null=n_null, cache=cache)
+        if full or k >= kmax or len(steps) < k or not steps[-1].pvalue <= alpha:
+            return steps, lam, full
+        k = min(kmax, 4 * k)
 
 
 def _renamed(err: Exception) -> Exception:
@@ -204,20 +223,24 @@ def spike_test(x, *, alpha=0.05, method="auto", max_spikes=None, rng=None, sigma
                        n_gof=n_gof)
 
 
-def spike_test_given_spectrum(x, spectrum: Spectrum, **options) -> SpikeTestResult:
+def spike_test_given_spectrum(x, spectrum: Spectrum, *, gram=None, **options) -> SpikeTestResult:
     """:func:`spike_test` of a matrix whose untransformed spectrum is already computed.
 
     ``spectrum`` (of ``x`` itself, e.g. from :func:`bbpfit.spectrum`) replaces the first
-    eigendecomposition; ``options`` are :func:`spike_test`'s. Used by :func:`bbpfit.analyze`,
-    which reports the spectrum too.
+    eigendecomposition; ``gram``, the float64 Gram matrix of ``x`` oriented ``n x m``
+    (:func:`bbpfit.spectrum.fast.fast_spectrum`), is reused for its top singular vectors;
+    ``options`` are :func:`spike_test`'s. Used by :func:`bbpfit.analyze`, which reports the
+    spectrum too.
     """
     if not isinstance(spectrum, Spectrum):
         raise TypeError(f"`spectrum` must be a Spectrum, got {type(spectrum).__name__}")
-    return _spike_test(x, spectrum, **options)
+    if gram is not None and gram.shape != (spectrum.m, spectrum.m):
+        raise ValueError(f"`gram` must be {spectrum.m} x {spectrum.m}, got {gram.shape}")
+    return _spike_test(x, spectrum, gram=gram, **options)
 
 
-def _spike_test(x, raw, *, alpha=0.05, method="auto", max_spikes=None, rng=None, sigma2=None,
-                n_null=N_NULL, null_cache=None, name=None, gof=True,
+def _spike_test(x, raw, *, gram=None, alpha=0.05, method="auto", max_spikes=None, rng=None,
+                sigma2=None, n_null=N_NULL, null_cache=None, name=None, gof=True,
                 n_gof=None) -> SpikeTestResult:
     alpha = check_alpha(alpha)
     prep, test_name = check_method(method, METHODS)
@@ -233,7 +256,7 @@ def _spike_test(x, raw, *, alpha=0.05, method="auto", max_spikes=None, rng=None,
     _check_size(raw.m if raw is not None else entries.shape[1])
     if not raw.eigenvalues[0] > 0:
         raise ValueError("`x` is zero: there is no spectrum to test")
-    path, reasons, diag, biwhitened = (), [], None, False
+    path, reasons, diag, biwhitened, tested = (), [], None, False, None
     lam, n = raw.eigenvalues, raw.n
     if prep is not None and entries is None:
         if prep != "auto":
@@ -242,31 +265,35 @@ def _spike_test(x, raw, *, alpha=0.05, method="auto", max_spikes=None, rng=None,
         reasons.append(_NO_ENTRIES)
         diag = Diagnostics(entries_available=False)
     elif prep is not None:
-        prepared = PREPARE[prep](entries, rng, raw)
+        prepared = PREPARE[prep](entries, rng, raw, gram=gram)
         path, reasons, diag = prepared.path, list(prepared.reasons), prepared.diagnostics
         biwhitened = prepared.biwhitened
         if prepared.matrix is not entries:
             _check_size(prepared.matrix.shape[1])
             lam = prepared.eigenvalues
-            if lam is None:
-                lam = eigenvalues(prepared.matrix, check_finite_values=False)
             n = prepared.matrix.shape[0]
-    m = lam.shape[0]
+            tested = prepared.matrix if lam is None else None
+    m = tested.shape[1] if tested is not None else lam.shape[0]
     kmax = m // 2 if max_spikes is None else check_int(max_spikes, "max_spikes", minimum=1)
     if kmax > m - MIN_BULK:
         raise ValueError(f"`max_spikes` must be <= m - {MIN_BULK} = {m - MIN_BULK}, got {kmax}")
     test = STEP_TESTS[test_name]
-    steps = run_sequential(test, lam, n, alpha=alpha, kmax=kmax, n_null=n_null,
-                           cache=null_cache, sigma2=sigma2)
+    full = True
+    if tested is not None:
+        steps, lam, full = _tested_steps(test, tested, alpha=alpha, kmax=kmax,
+                                         n_null=n_null, cache=null_cache)
+    else:
+        steps = run_sequential(test, lam, n, alpha=alpha, kmax=kmax, n_null=n_null,
+                               cache=null_cache, sigma2=sigma2)
     pre = prepared.entries if entries is not None and prep is not None else None
     if pre is not None:
         lam_pre = raw.eigenvalues if pre is entries else None
         steps, note = confirm_on_untransformed(
-            test, steps, lambda: winsorised_spectrum(pre, prepared.noise, lam_pre), pre.shape[0],
-            alpha=alpha, kmax=kmax, n_null=n_null, cache=null_cache)
+            test, steps, lambda k: winsorised_spectrum(pre, prepared.noise, lam_pre, k),
+            pre.shape[0], alpha=alpha, kmax=kmax, n_null=n_null, cache=null_cache)
         reasons.append(note)
     n_spikes = sum(1 for s in steps if s.pvalue <= alpha)
-    if lam is not raw.eigenvalues:
+    if lam is not raw.eigenvalues and full:
         ks_tested = float(fit_mp_array(lam, n).ks)
         if ks_tested > BULK_KS_MAX:
             reasons.append(f"the tested bulk deviates from Marchenko-Pastur (KS {ks_tested:.3g}): "

@@ -27,6 +27,7 @@ from dataclasses import replace
 import numpy as np
 
 from ..spectrum import eigenvalues
+from ..spectrum.fast import partial_spectrum
 from .diagnostics import outlier_count, signal_residual
 from .methods import Step, run_sequential
 
@@ -48,11 +49,15 @@ def winsorize_noise(a: np.ndarray, residual: np.ndarray) -> np.ndarray:
     return (a - residual) + np.clip(residual, lo, hi)
 
 
-def winsorised_spectrum(entries: np.ndarray, noise: np.ndarray | None, lam=None) -> np.ndarray:
+def winsorised_spectrum(entries: np.ndarray, noise: np.ndarray | None, lam=None,
+                        k: int | None = None) -> np.ndarray:
     """Descending spectrum of :func:`winsorize_noise` applied to ``entries`` (n x m, n >= m).
 
     ``noise`` is ``entries`` less its delocalised outlier components (computed here when None);
-    ``lam``, the spectrum of ``entries`` itself, is returned when nothing is clipped.
+    ``lam``, the spectrum of ``entries`` itself, is returned when nothing is clipped. With ``k``
+    (the steps the confirmation may take), a stand-in exact for ``k`` sequential steps
+    (:func:`bbpfit.spectrum.fast.partial_spectrum`: only the top ``k + 1`` eigenvalues and the
+    trace, by Lanczos on large matrices).
     """
     if noise is None:
         lam_e = eigenvalues(entries, check_finite_values=False) if lam is None else lam
@@ -60,7 +65,9 @@ def winsorised_spectrum(entries: np.ndarray, noise: np.ndarray | None, lam=None)
     w = winsorize_noise(entries, noise)
     if w is entries and lam is not None:
         return lam
-    return eigenvalues(w, check_finite_values=False)
+    if k is None:
+        return eigenvalues(w, check_finite_values=False)
+    return partial_spectrum(w, k)[0]
 
 
 def confirm_on_untransformed(test, steps: list[Step], spectrum, n: int, *, alpha, kmax, n_null,
@@ -75,8 +82,9 @@ def confirm_on_untransformed(test, steps: list[Step], spectrum, n: int, *, alpha
         The sequential steps on the rank scores.
     spectrum : numpy.ndarray or callable
         The descending spectrum of the winsorised matrix before rank-Gaussianisation (``n``
-        rows), or a function returning it (e.g. of :func:`winsorised_spectrum`), only called
-        when there are at least two rank-score spikes to confirm.
+        rows), or a function of the number of steps ``k`` to take returning it (or a stand-in
+        exact for ``k`` steps, e.g. :func:`winsorised_spectrum`), only called when there are at
+        least two rank-score spikes to confirm.
     alpha, kmax, n_null, cache
         As in :func:`bbpfit.inference.methods.run_sequential`.
 
@@ -95,7 +103,7 @@ def confirm_on_untransformed(test, steps: list[Step], spectrum, n: int, *, alpha
     if n_scores == 1:
         return steps, ("one rank-score spike: the top component needs no confirmation (a "
                        "harmonic is never stronger than its fundamental)")
-    lam = spectrum() if callable(spectrum) else spectrum
+    lam = spectrum(min(kmax, n_scores)) if callable(spectrum) else spectrum
     raw = run_sequential(test, lam, n, alpha=alpha, kmax=min(kmax, n_scores), n_null=n_null,
                          cache=cache)  # the winsorised spectrum
     out = []

@@ -24,14 +24,14 @@ import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
-from scipy import stats
 from scipy.linalg import eigh
-from scipy.sparse.linalg import ArpackNoConvergence, eigsh, svds
-from scipy.special import ndtr
+from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh
+from scipy.special import chdtrc, ndtr
 
 from .._validation import as_real_array
 from ..spectrum import eigenvalues
-from ..spectrum.eigenvalues import SVD_MAX_SIDE, descending
+from ..spectrum.eigenvalues import SVD_MAX_SIDE
+from ..spectrum.fast import LANCZOS_MIN_M, gram_eigenvalues, gram_of, top_eigenvectors
 from .rank_gauss import normal_scores, rank_order
 
 #: Level of each diagnostic check.
@@ -133,17 +133,18 @@ def _delocalized(x: np.ndarray) -> np.ndarray:
     return np.sum(x**4, axis=0) < 6.0 / x.shape[0]
 
 
-def signal_residual(a: np.ndarray, r: int) -> tuple[np.ndarray, int]:
+def signal_residual(a: np.ndarray, r: int, gram: np.ndarray | None = None
+                    ) -> tuple[np.ndarray, int]:
     """``a`` less its top-``r`` singular components that are delocalised (low-rank signal).
 
     Returns the residual and the number of components removed. Entry-tail checks run on it, so a
     strong low-rank signal, whose entries ``theta sqrt(n) u_i v_j`` widen the entry law, is not
     mistaken for heavy-tailed noise; outliers made by single large entries (localised vectors)
-    stay, so heavy tails are still seen.
+    stay, so heavy tails are still seen. ``gram``: ``a^T a`` when the caller has it.
     """
     if r <= 0:
         return a, 0
-    u, w = top_singular_vectors(a, r)
+    u, w = top_singular_vectors(a, r, gram)
     keep = _delocalized(u) & _delocalized(w)
     if not keep.any():
         return a, 0
@@ -159,11 +160,12 @@ def _spread_pvalue(line_sums: np.ndarray, items: int, total: int, v: float) -> f
     q = float(np.sum((line_sums - line_sums.mean()) ** 2)) / (items * v)
     mean = (lines - 1) * total / (total - 1.0)
     c = 1.0 + _SCORE2_KURTOSIS / (2.0 * items)
-    return float(stats.chi2.sf(q / c, mean / c))
+    return float(chdtrc(mean / c, q / c))  # chi2(mean / c).sf(q / c)
 
 
-#: Largest smaller side for which top singular vectors come from the Gram matrix (faster than
-#: ARPACK on the matrix there: 14 ms against 37 ms for 10 vectors of a 1536 x 384 matrix).
+#: Largest smaller side for which top singular vectors come from a dense Gram matrix; beyond it
+#: (and from :data:`bbpfit.spectrum.fast.LANCZOS_MIN_M` on when no Gram matrix is at hand) by
+#: Lanczos on matrix-vector products, which never forms the ``m x m`` Gram matrix.
 GRAM_MAX = 4096
 
 
@@ -171,29 +173,30 @@ def top_singular_vectors(a: np.ndarray, r: int, gram: np.ndarray | None = None
                          ) -> tuple[np.ndarray, np.ndarray]:
     """Left and right singular vectors of the ``r`` largest singular values (deterministic).
 
-    ``a`` is ``n x m`` with ``n >= m``. Up to ``m =`` :data:`GRAM_MAX` from the top eigenvectors
-    of ``a^T a`` (``gram`` when the caller has it; ``u = a v / s``; the outliers these are used
-    for are well separated), found by Lanczos (ARPACK, fixed start; 3.8 ms against 6.1 ms for a
-    dense partial ``eigh`` of a 384 x 384 Gram matrix) with a dense fallback; beyond it from
-    ARPACK on ``a`` itself.
+    ``a`` is ``n x m`` with ``n >= m``. From the top eigenvectors of ``a^T a`` (``gram`` when the
+    caller has it; ``u = a v / s``; the outliers these are used for are well separated): a dense
+    partial float32 solve (:func:`bbpfit.spectrum.fast.top_eigenvectors`, 3.5 ms against 11 ms
+    for ARPACK on a 384 x 384 matrix) when the Gram matrix is given or ``m`` is below
+    :data:`~bbpfit.spectrum.fast.LANCZOS_MIN_M`; else Lanczos on ``v -> a^T (a v)`` (fixed start,
+    no Gram matrix).
     """
-    m = a.shape[1]
+    n, m = a.shape
     if min(a.shape) <= 60 or 3 * r >= m:
         u, _, vt = np.linalg.svd(a, full_matrices=False)
         return u[:, :r], vt[:r].T
-    if m <= GRAM_MAX and a.shape[0] >= m:
-        g = a.T @ a if gram is None else gram
+    if n >= m and (gram is not None or m < LANCZOS_MIN_M):
+        lam, v = top_eigenvectors(gram_of(a) if gram is None else gram, r)
+    else:
+        op = LinearOperator((m, m), matvec=lambda x: a.T @ (a @ x), dtype=np.float64)
         try:
-            lam, v = eigsh(g, k=r, which="LA", v0=_start_vector(m))
+            lam, v = eigsh(op, k=r, which="LA", v0=_start_vector(m), tol=1e-8)
         except ArpackNoConvergence:
-            lam, v = eigh(g, subset_by_index=[m - r, m - 1])
+            lam, v = eigh(gram_of(a), subset_by_index=[m - r, m - 1])
         desc = np.argsort(lam)[::-1]
         lam, v = lam[desc], v[:, desc]
-        u = a @ v
-        u /= np.maximum(np.sqrt(np.maximum(lam, 0.0)), np.finfo(float).tiny)
-        return u, v
-    u, _, vt = svds(a, k=r, rng=np.random.default_rng(0))
-    return u, vt.T
+    u = a @ v
+    u /= np.maximum(np.sqrt(np.maximum(lam, 0.0)), np.finfo(float).tiny)
+    return u, v
 
 
 def _start_vector(m: int) -> np.ndarray:
@@ -202,15 +205,16 @@ def _start_vector(m: int) -> np.ndarray:
 
 
 def gram_spectrum(x: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-    """``(eigenvalues of x as by bbpfit.eigenvalues, Gram matrix x^T x or None)``; ``n >= m``.
+    """``(eigenvalues of x, Gram matrix x^T x or None)``; ``n >= m``.
 
-    The Gram matrix is kept for :func:`top_singular_vectors` (None on the SVD route of small
-    matrices).
+    The eigenvalues as by :func:`bbpfit.spectrum.fast.gram_eigenvalues` (float32 where its
+    error bound is far below the Tracy-Widom scale); the Gram matrix is kept for
+    :func:`top_singular_vectors` (None on the SVD route of small matrices).
     """
     if x.shape[1] <= SVD_MAX_SIDE:
         return eigenvalues(x, check_finite_values=False), None
-    gram = x.T @ x
-    return descending(np.linalg.eigvalsh(gram), x.shape[0]), gram
+    gram = gram_of(x)
+    return gram_eigenvalues(gram, x.shape[0]), gram
 
 
 def scale_heterogeneity(scores: np.ndarray, r: int = 0, gram: np.ndarray | None = None

@@ -18,7 +18,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from statsmodels.stats.multitest import multipletests
 
 from .._validation import as_real_array, check_alpha, check_method
 
@@ -134,6 +133,8 @@ def adjust_pvalues(pvalues, *, method: str = "fdr_bh", alpha: float = 0.05) -> A
     adjusted = np.full(p.shape, np.nan)
     rejected = np.zeros(p.shape, dtype=bool)
     if ok.any():
+        from statsmodels.stats.multitest import multipletests  # lazy: 0.5 s with pandas
+
         rej, adj, _, _ = multipletests(p[ok], alpha=alpha, method=method)
         adjusted[ok] = adj
         rejected[ok] = rej

@@ -16,7 +16,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.optimize import brentq
 
 from .._validation import UNSET, renamed
 from ..laws.bbp import spike_strength
@@ -119,6 +118,8 @@ def strength_interval(y: float, n: int, m: int, *, confidence_level: float = 0.9
     >>> bool(lo < 2.0 < hi), bool(hi - lo < 0.5)
     (True, True)
     """
+    from scipy.optimize import brentq  # lazy: scipy.optimize costs 0.3 s at import
+
     rng = renamed(rng, seed, "rng", "seed", 0)
     a = 1.0 - confidence_level
     probs = (1.0 - a / 2.0, a / 2.0)

@@ -10,6 +10,7 @@ laws), :mod:`.hinge` (change point), :mod:`.levels` (spacing ratio, DBM fluctuat
 null). Imports inference, fit, laws; never torch or matplotlib.
 """
 
+from .. import _numba_cache  # noqa: F401  (before any kernel: stamps their caches)
 from .api import transition_time
 from .diagnostics import layer_diagnostics, step_diagnostics
 from .levels import GOE_SPACING_RATIO, POISSON_SPACING_RATIO, fluctuation, spacing_ratio

@@ -23,7 +23,8 @@ from ..fit.bulk_law import bulk_law
 from ..inference import SpikeTestResult
 from ..inference.api import MIN_BULK, MIN_M, spike_test_given_spectrum
 from ..sources import iter_layers
-from ..spectrum import Spectrum, spectrum
+from ..spectrum import Spectrum
+from ..spectrum.fast import fast_spectrum
 
 #: Methods of :func:`bbpfit.spike_test` that need only the eigenvalues (the spectrum is computed
 #: once and passed); the others need the matrix entries.
@@ -156,7 +157,7 @@ def analyze_layer(name: str, weight, *, alpha: float = 0.05, method: str = "auto
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", BBPFitWarning)
         try:
-            spec = spectrum(weight, name=name)
+            spec, gram = fast_spectrum(weight, name=name, with_gram=True)  # float32 if exact
         except (ValueError, TypeError) as exc:
             raise type(exc)(f"layer {name!r}: {exc}") from None
         res = fit = eff = None
@@ -174,7 +175,8 @@ def analyze_layer(name: str, weight, *, alpha: float = 0.05, method: str = "auto
                 x = spec if method in SPECTRUM_METHODS else weight
                 res = spike_test_given_spectrum(
                     x, spec, alpha=alpha, method=method, max_spikes=kmax, rng=rng,
-                    null_cache=null_cache, name=name)
+                    null_cache=null_cache, name=name,
+                    gram=None if method in SPECTRUM_METHODS else gram)
                 fit = res.fit
                 if not res.spikes_interpretable and res.n_spikes:
                     notes.append(f"{res.n_spikes} spike(s) not interpretable: the bulk left after "
@@ -192,6 +194,26 @@ def _powerlaw(spec: Spectrum, name: str) -> PowerLawFit | None:
         return None
     return fit_powerlaw(spec, n_boot=200, n_gof=100, compare=False,
                         rng=zlib.crc32(name.encode("utf-8")))
+
+
+def check_errors(errors: str) -> str:
+    """``errors`` of :func:`iter_reports`, checked."""
+    if errors not in ("raise", "report"):
+        raise ValueError(f"`errors` must be 'raise' or 'report', got {errors!r}")
+    return errors
+
+
+def report_layer(name: str, weight, *, errors: str = "raise", **options) -> LayerReport:
+    """:func:`analyze_layer`, or with ``errors="report"`` a report whose ``error`` says why the
+    layer could not be analysed (NaN or infinite weights, not a matrix)."""
+    try:
+        return analyze_layer(name, weight, **options)
+    except (ValueError, TypeError) as exc:
+        if errors == "raise":
+            raise
+        shape = tuple(int(s) for s in getattr(weight, "shape", ()))
+        return LayerReport(name, shape, None, None, None, None,
+                           error=str(exc).removeprefix(f"layer {name!r}: "))
 
 
 def iter_reports(source, *, alpha: float = 0.05, method: str = "auto",
@@ -215,18 +237,10 @@ def iter_reports(source, *, alpha: float = 0.05, method: str = "auto",
         ``selection`` (or ``include``, ``exclude``, ``embeddings``, ``others``, ``min_side``),
         ``format``, ``allow_unsafe_pickle``: passed to :func:`bbpfit.sources.iter_layers`.
     """
-    if errors not in ("raise", "report"):
-        raise ValueError(f"`errors` must be 'raise' or 'report', got {errors!r}")
+    check_errors(errors)
     gen = np.random.default_rng(rng)
     for name, weight in iter_layers(source, **selection):
-        try:
-            report = analyze_layer(name, weight, alpha=alpha, method=method,
-                                   max_spikes=max_spikes, rng=gen, null_cache=null_cache)
-        except (ValueError, TypeError) as exc:
-            if errors == "raise":
-                raise
-            shape = tuple(int(s) for s in getattr(weight, "shape", ()))
-            report = LayerReport(name, shape, None, None, None, None,
-                                 error=str(exc).removeprefix(f"layer {name!r}: "))
+        report = report_layer(name, weight, errors=errors, alpha=alpha, method=method,
+                              max_spikes=max_spikes, rng=gen, null_cache=null_cache)
         del weight  # the next layer is read only after this one is dropped
         yield report

@@ -15,6 +15,7 @@ Owns one step of the sequential test on a descending spectrum: "is ``l_{k+1}`` a
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -26,8 +27,15 @@ from ..statistics import kn_statistic, ma_constants
 
 #: Below this many null draws at or above the statistic, the p-value is TW-extrapolated.
 TAIL_COUNT = 10
-_TW1 = tracy_widom(1)
-_TW_MEDIAN, _TW_Q99 = (float(v) for v in _TW1.ppf([0.5, 0.99]))
+
+
+@functools.cache
+def _tw1():
+    """The TW1 law and its median and 99% point, built on first use (not at import: the ppf
+    compiles or loads Numba kernels, seconds on a cold cache)."""
+    law = tracy_widom(1)
+    median, q99 = (float(v) for v in law.ppf([0.5, 0.99]))
+    return law, median, q99
 
 
 @dataclass(frozen=True)
@@ -56,9 +64,10 @@ def sorted_quantile(null_sorted: np.ndarray, q: float) -> float:
 
 def tw_tail_pvalue(null_sorted: np.ndarray, t: float) -> float:
     """TW1 tail p-value with location and scale fitted to a simulated null (median, 99% point)."""
+    _, tw_median, tw_q99 = _tw1()
     q50, q99 = sorted_quantile(null_sorted, 0.5), sorted_quantile(null_sorted, 0.99)
-    scale = (q99 - q50) / (_TW_Q99 - _TW_MEDIAN)
-    return tw1_sf_scalar((t - q50) / scale + _TW_MEDIAN)
+    scale = (q99 - q50) / (tw_q99 - tw_median)
+    return tw1_sf_scalar((t - q50) / scale + tw_median)
 
 
 class ExactTW:
@@ -97,6 +106,7 @@ class AsymptoticTW:
     def step(self, lam, n, k, *, alpha, kmax, n_null, cache, sigma2=None) -> Step:
         t, s = _statistic(lam, n, k, sigma2)
         mu, sd = ma_constants(n, lam.shape[0] - k)
-        p = float(_TW1.sf((n * t - mu) / sd))
-        crit = (mu + sd * float(_TW1.isf(alpha))) / n
+        law = _tw1()[0]
+        p = float(law.sf((n * t - mu) / sd))
+        crit = (mu + sd * float(law.isf(alpha))) / n
         return Step(t, p, crit if math.isfinite(crit) else np.inf, s)
