@@ -21,14 +21,17 @@ from pathlib import Path
 
 import click
 
-#: Modules with ``@njit(cache=True)`` kernels.
-KERNEL_MODULES = (
-    "bbpfit.laws._tw_kernels", "bbpfit.laws._wishart_kernels", "bbpfit.laws.marchenko_pastur",
-    "bbpfit.fit.distance", "bbpfit.fit.median", "bbpfit.fit.outliers",
-    "bbpfit.fit.kritchman_nadler", "bbpfit.inference._rank_kernels",
-    "bbpfit.inference.statistics", "bbpfit.transition.tobit", "bbpfit.transition.dtransform",
-    "bbpfit.transition.edge",
-)
+
+def kernel_modules() -> list[str]:
+    """Names of bbpfit's modules with cached Numba kernels (every file that asks for
+    ``cache=True``), found in the installed package so a new kernel file is never missed."""
+    root = Path(__file__).resolve().parents[1]
+    return sorted(
+        ".".join(("bbpfit", *p.relative_to(root).with_suffix("").parts))
+        for p in root.rglob("*.py") if "cache=True" in p.read_text(encoding="utf-8")
+        and p.parent.name != "cli")
+
+
 #: Shapes (n, m) whose first-step null ``bbpfit cache warm`` simulates by default: the square
 #: and 4x MLP layers of common transformer widths.
 WARM_SHAPES = ((384, 384), (1536, 384), (768, 768), (3072, 768), (1024, 1024), (4096, 1024))
@@ -59,8 +62,9 @@ def kernel_cache_files() -> list[Path]:
     from numba.core.dispatcher import Dispatcher
 
     files: set[Path] = set()
-    for name in KERNEL_MODULES:
-        module = importlib.import_module(name)
+    # import them all first: importing one may compile another module's kernels
+    modules = [importlib.import_module(name) for name in kernel_modules()]
+    for module in modules:
         stem = Path(module.__file__).stem
         folders = {Path(obj._cache._cache_path) for obj in vars(module).values()
                    if isinstance(obj, Dispatcher) and hasattr(obj._cache, "_cache_path")}
