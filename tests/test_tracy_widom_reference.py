@@ -9,7 +9,7 @@ bbpfit's table maps (0, inf) by ``10 tan(.)``, solves a double-precision eigenpr
 interpolates; its left tail is the Painleve II series, its right tail the Airy series.
 
 Required (issue #12): cdf within 1e-12 absolute on [-8, 6]; logcdf within 1e-9 relative
-wherever F > 1e-300 (checked down to s = -20: F1 = 1e-148, F2 = 1e-290; further left only TW1
+wherever F > 1e-300 (checked down to s = -20: F1 = 8e-155, F2 = 1e-290; further left only TW1
 has F > 1e-300, to s = -25.3, where an mpmath determinant takes hours, and bbpfit's left-tail
 series, within 2e-16 relative at -12 and -16 here, only improves); and sf relatively accurate in
 the right tail (into the series beyond the table, s > 12).
