@@ -145,7 +145,7 @@ def check(path, alpha, method, correction, fmt, out, plot_dir, fail_on_spikes, i
     Exit codes: 0 analysed; 1 with --fail-on-spikes when a layer has a significant spike;
     2 the input cannot be analysed (the message says why).
     """
-    from ..zoo.analyze import NO_LAYER, analyze_with_reports
+    from ..zoo.analyze import NoLayerError, analyze_with_reports
     from ..zoo.table import summary_line
 
     start = time.perf_counter()
@@ -154,10 +154,10 @@ def check(path, alpha, method, correction, fmt, out, plot_dir, fail_on_spikes, i
             path, alpha=alpha, method=method, correction=correction,
             selection=selection_from_flags(include, exclude, embeddings), format=input_format,
             allow_unsafe_pickle=allow_unsafe_pickle, blas_threads=threads)
+    except NoLayerError:
+        raise InputError(f"no layer selected in '{path}': no 2-D or conv weight matches the "
+                         "selection (see --include, --exclude, --embeddings)") from None
     except (FileNotFoundError, IsADirectoryError, ValueError, TypeError) as exc:
-        if str(exc) == NO_LAYER:
-            raise InputError(f"no layer selected in '{path}': no 2-D or conv weight matches the "
-                             "selection (see --include, --exclude, --embeddings)") from None
         raise InputError(cli_message(exc)) from None
     if out is not None:
         out_fmt = fmt or _EXTENSIONS.get(out.suffix.lower(), "table")
