@@ -141,9 +141,9 @@ def test_optshrink_recovers_the_strength_on_an_mp_bulk(theta):
 
 def test_strength_interval_brackets_the_truth_and_is_reproducible():
     y = bf.spike_eigenvalue(1.6, 0.5)
-    lo, hi = strength_interval(y, 1000, 500, n_draws=400, seed=1)
+    lo, hi = strength_interval(y, 1000, 500, n_draws=400, rng=1)
     assert lo < 1.6 < hi and hi - lo < 0.3
-    assert strength_interval(y, 1000, 500, n_draws=400, seed=1) == (lo, hi)
+    assert strength_interval(y, 1000, 500, n_draws=400, rng=1) == (lo, hi)
     edge = (1 + 0.5 ** 0.5) ** 2
     lo0, hi0 = strength_interval(edge, 1000, 500, n_draws=400)
     assert lo0 == 0.0 and 0.7 < hi0 < 1.3

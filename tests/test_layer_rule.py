@@ -70,7 +70,7 @@ def test_one_selection_object_everywhere(tmp_path):
     assert table["layer"].tolist() == want
     # the old keywords still work and mean the same
     assert bf.analyze(model, method="tw", embeddings=True, exclude="gru.*")["layer"].tolist() == want
-    assert [i.name for i, _ in select_layers(model, include_embeddings=True, layers="conv*")] == [
+    assert [i.name for i, _ in select_layers(model, embeddings=True, layers="conv*")] == [
         "conv.weight"]
     with pytest.raises(TypeError, match="not both"):
         bf.analyze(model, selection=sel, embeddings=True)

@@ -173,7 +173,7 @@ def test_layer_selection_patterns_types_and_tied_weights():
     model = LM()
     names = [info.name for info, _ in select_layers(model)]
     assert names == ["block.0.weight", "block.1.weight"]  # embedding and tied head excluded
-    names = [info.name for info, _ in select_layers(model, include_embeddings=True)]
+    names = [info.name for info, _ in select_layers(model, embeddings=True)]
     assert names == ["embed.weight", "block.0.weight", "block.1.weight"]
     infos = {i.name: i for i, _ in select_layers(model, layers="block.1")}
     assert list(infos) == ["block.1.weight"] and (infos["block.1.weight"].rows,

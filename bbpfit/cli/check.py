@@ -192,7 +192,7 @@ def check(path, alpha, method, correction, fmt, out, plot_dir, fail_on_spikes, i
     2 the input cannot be analysed (the message says why); 3 some layers could not be analysed
     (NaN or infinite weights): their rows say why, the others are complete.
     """
-    from ..zoo.analyze import NO_LAYER, analyze_with_reports
+    from ..zoo.analyze import NoLayerError, analyze_with_reports
     from ..zoo.table import summary_line
 
     start = time.perf_counter()
@@ -200,13 +200,14 @@ def check(path, alpha, method, correction, fmt, out, plot_dir, fail_on_spikes, i
         frame, reports = analyze_with_reports(
             path, alpha=alpha, method=method, correction=correction,
             selection=selection_from_flags(include, exclude, embeddings), format=input_format,
-            allow_unsafe_pickle=allow_unsafe_pickle, blas_threads=threads, errors="report", workers=workers)
+            allow_unsafe_pickle=allow_unsafe_pickle, blas_threads=threads, errors="report",
+            workers=workers)
+    except NoLayerError:
+        raise InputError(why_nothing_selected(
+            path, include=include, exclude=exclude, embeddings=embeddings,
+            input_format=input_format, allow_unsafe_pickle=allow_unsafe_pickle)) from None
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError, ValueError,
             TypeError) as exc:
-        if str(exc) == NO_LAYER:
-            raise InputError(why_nothing_selected(
-                path, include=include, exclude=exclude, embeddings=embeddings,
-                input_format=input_format, allow_unsafe_pickle=allow_unsafe_pickle)) from None
         raise InputError(cli_message(exc)) from None
     if out is not None:
         out_fmt = fmt or _EXTENSIONS.get(out.suffix.lower(), "table")

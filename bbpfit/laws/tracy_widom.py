@@ -27,7 +27,7 @@ How values are computed (``F`` is the distribution function, ``sf = 1 - F``):
   ``C e^(-a z) z^(-b) sum c_k z^-k`` with ``z = (2/3) s^(3/2)`` from the Airy asymptotic series.
 
 Accuracy. Against an independent reference (``tests/reference/tracy_widom_mpmath.py``: mpmath
-only, Bornemann's method on L2(s, inf) truncated to (s, U) with Gauss-Legendre nodes, 40 to 380
+only, Bornemann's method on L2(s, inf) truncated to (s, U) with Gauss-Legendre nodes, 40 to 390
 digits, every value computed twice; checked by ``tests/test_tracy_widom_reference.py``) at
 off-grid points of [-8, 6], the left tail down to ``F ~ 1e-290`` and the right tail to 14:
 

@@ -17,6 +17,10 @@ NO_LAYER = ("no layer selected: the source has no 2-D or conv weight matching th
             "(see `include`, `exclude`, `embeddings`, `others`)")
 
 
+class NoLayerError(ValueError):
+    """Nothing in the source is a layer under the selection (a ``ValueError``)."""
+
+
 def check_options(alpha, method, correction) -> float:
     """Validate the options shared by :func:`analyze` and :func:`analyze_zoo`; return alpha."""
     alpha = check_alpha(alpha)
@@ -158,7 +162,7 @@ def analyze_with_reports(model_or_path, *, alpha: float = 0.05, method: str = "a
                 model_or_path, alpha=alpha, method=method, max_spikes=max_spikes, rng=rng,
                 null_cache=cache, errors=errors, **selection))
     if not reports:
-        raise ValueError(NO_LAYER)
+        raise NoLayerError(NO_LAYER)
     frame = frame_from_reports(reports, alpha=alpha, correction=correction)
     frame.attrs.update({"method": method, "bbpfit_version": __version__})
     return frame, reports
