@@ -67,7 +67,7 @@ if TYPE_CHECKING:  # static analysers see the eager imports
     from ._warnings import BBPFitWarning, FitWarning, RecordingWarning
     from .fit import MPFit, MPFitArrays, PowerLawFit, fit_mp, fit_mp_array, fit_powerlaw
     from .inference import SpikeTestResult, adjust_pvalues, spike_test, spike_tests
-    from .laws import (
+    from .laws import (  # type: ignore[no-redef]
         MarchenkoPastur,
         SpikeOverlaps,
         TracyWidom,
@@ -83,7 +83,7 @@ if TYPE_CHECKING:  # static analysers see the eager imports
     from .spectrum import Spectrum, eigenvalues, spectrum
     from .store import compact, open_spectra, to_netcdf
     from .transition import TransitionResult, transition_time
-    from .zoo import analyze, analyze_zoo
+    from .zoo import analyze, analyze_zoo  # type: ignore[no-redef]
 
 __all__ = [
     "BBPFitWarning",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from typing import Any
 
 import numpy as np
 
@@ -264,7 +265,7 @@ def fit_mp(x, *, method: str = DEFAULT_METHOD, ratio=None, n=None, max_spikes=No
         warnings.warn(f"{k} outliers were excluded, the cap `max_spikes`={kmax}; the bulk may "
                       "hold more (raise max_spikes, or the bulk is not Marchenko-Pastur)",
                       FitWarning, stacklevel=2)
-    extra = {}
+    extra: dict[str, Any] = {}
     if gof:
         g = mp_gof(lam, int(n), min(k, len(lam) - 3))
         extra = {"gof_pvalue": g.pvalue, "gof_statistic": g.statistic, "gof_k": g.k}
