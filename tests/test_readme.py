@@ -91,10 +91,12 @@ def test_command_block_runs_line_by_line(tmp_path, recorded):
     for i in range(2):
         torch.save({"fc.weight": torch.randn(120, 60), "fc.bias": torch.zeros(120)},
                    tmp_path / "checkpoints" / f"step{i}.pt")
-    shutil.copytree(recorded[0] / "run.bbp", tmp_path / "run.bbp")
+    for name in ("run.bbp", "seed0.bbp", "seed1.bbp"):  # the several-runs line pools two copies
+        shutil.copytree(recorded[0] / "run.bbp", tmp_path / name)
     lines = [line.split("#")[0].strip() for line in COMMANDS[0].splitlines()]
     lines = [line for line in lines if line]
-    assert [line.split()[1] for line in lines] == ["check", "zoo", "transition", "demo"]
+    assert [line.split()[1] for line in lines] == ["check", "zoo", "transition", "transition",
+                                                     "demo"]
     for line in lines:
         _run(line, tmp_path, shell=True)
     assert (tmp_path / "zoo.csv").is_file()
