@@ -155,3 +155,29 @@ def test_lr_zero_on_real_torch_weights_gives_no_crossing(tmp_path):
         res = transition_time(open_spectra(tmp_path / "lr0.bbp"), n_boot=50)
     assert res.layers == ("0.weight", "2.weight")
     assert not any(t.detected for t in res)
+
+
+def test_the_figure_draws_the_edge_the_test_used_and_the_spike_count(digits):
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from bbpfit.cli.transition import plot_layer
+
+    da = digits["2.weight"]
+    ds = xr.Dataset({"eigenvalues": da.expand_dims(layer=["2.weight"])},
+                    coords={"n": ("layer", [256]), "m": ("layer", [256])})
+    res = _run(ds, "bbp")
+    diag = res.diagnostics.sel(layer="2.weight")
+    lam1, crit = da.values[:, 0], diag["test_crit"].values
+    above = lam1 > crit
+    # lambda_1 above the drawn critical value <=> rank 0 significant <=> a spike is counted
+    assert np.mean(above == (diag["pvalue"].values[:, 0] <= 0.05)) >= 0.98
+    assert np.all(diag["n_spikes"].values[above] >= 1)
+    assert np.all(diag["test_edge"].values <= crit)
+    fig = plot_layer(ds, res, "2.weight")
+    top, bottom = fig.axes
+    edge_line = [ln for ln in top.lines if ln.get_label() == "edge of the test's null"][0]
+    np.testing.assert_allclose(edge_line.get_ydata(), diag["test_edge"].values)
+    np.testing.assert_array_equal(bottom.lines[0].get_ydata(), diag["n_spikes"].values)
+    assert diag["n_spikes"].values.max() >= 8  # ten classes: more than max_spikes = 3

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 
-def plot_spectrogram(spectra, layer, *, ax=None, top=5, edge=None, transition=None, title=None):
+def plot_spectrogram(spectra, layer, *, ax=None, top=5, edge=None, band=None, transition=None,
+                     title=None, edge_label="fitted bulk edge"):
     """Top eigenvalues and the bulk quantile band of one layer over the recorded steps.
 
     Parameters
@@ -20,6 +21,12 @@ def plot_spectrogram(spectra, layer, *, ax=None, top=5, edge=None, transition=No
         How many leading eigenvalues to draw as lines.
     edge : array_like, optional
         A fitted upper bulk edge per step (e.g. from a transition result's diagnostics).
+    band : (array_like, array_like), optional
+        A lower and upper curve per step drawn as a shaded band above the edge, e.g. the test's
+        edge and the eigenvalue its spike test calls significant (``test_edge``, ``test_crit``
+        of :func:`bbpfit.transition_time`'s diagnostics).
+    edge_label : str, default "fitted bulk edge"
+        Legend of ``edge``.
     transition : object with ``step``, ``ci_low``, ``ci_high`` and ``detected``, optional
         An estimated transition step, drawn as a vertical line with its confidence band.
     title : str, optional
@@ -43,9 +50,14 @@ def plot_spectrogram(spectra, layer, *, ax=None, top=5, edge=None, transition=No
     for r in range(min(top, m)):
         ax.plot(steps, lam[:, r], lw=1.4 if r == 0 else 0.9, color=f"C{r}",
                 label=f"$\\lambda_{{{r + 1}}}$")
+    if band is not None:
+        lo, hi = (np.asarray(b, dtype=float) for b in band)
+        ax.fill_between(steps, lo, hi, color="C9", alpha=0.35, lw=0,
+                        label="edge to critical value")
+        ax.plot(steps, hi, color="C9", lw=0.8, ls=":")
     if edge is not None:
         ax.plot(steps, np.asarray(edge, dtype=float), color="k", ls="--", lw=1.0,
-                label="fitted bulk edge")
+                label=edge_label)
     if transition is not None and getattr(transition, "detected", False):
         ax.axvspan(transition.ci_low, transition.ci_high, color="C3", alpha=0.15,
                    label="transition CI")

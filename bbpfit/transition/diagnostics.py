@@ -32,7 +32,8 @@ MIN_M = 24
 _FS = 0.13
 
 _PER_STEP = ("sigma2", "mp_edge", "edge", "edge_scale", "theta_c", "n_spikes", "spacing_ratio",
-             "fluctuation", "bulk_offset", "bulk_offset_smooth", "null_mp")
+             "fluctuation", "bulk_offset", "bulk_offset_smooth", "null_mp", "test_edge",
+             "test_crit")
 _PER_RANK = ("gap", "pvalue", "pvalue_seq", "mp_test", "theta_hat", "ratio", "ratio_crit")
 
 
@@ -76,8 +77,10 @@ def layer_diagnostics(lam, steps, n, *, max_spikes=3, alpha=0.05, crit_level=Non
     -------
     dict
         Numpy arrays: per step (steps,) ``sigma2, mp_edge, edge, edge_scale, theta_c, n_spikes,
-        spacing_ratio, fluctuation, bulk_offset, bulk_offset_smooth, null_mp`` (1 where the step
-        used the MP null, 0 the soft edge; ``n_spikes`` is not capped at ``max_spikes``, see
+        spacing_ratio, fluctuation, bulk_offset, bulk_offset_smooth, null_mp, test_edge,
+        test_crit`` (``null_mp`` 1 where the step used the MP null, 0 the soft edge;
+        ``test_edge`` to ``test_crit``: the null's edge up to the eigenvalue rank 0 needs;
+        ``n_spikes`` is not capped at ``max_spikes``, see
         :func:`~bbpfit.transition.significance.step_tests`); per step and rank
         (steps, max_spikes) ``gap, pvalue, pvalue_seq, mp_test, theta_hat, ratio, ratio_crit``.
         Rows with NaN eigenvalues (a step the layer was not recorded at) are NaN throughout.
@@ -132,6 +135,7 @@ def layer_diagnostics(lam, steps, n, *, max_spikes=3, alpha=0.05, crit_level=Non
     out["n_spikes"][good] = tests["n_spikes"]
     out["bulk_offset"][good], out["bulk_offset_smooth"][good] = tests["offset"], tests["offset_smooth"]
     out["null_mp"][good] = tests["mp_null"]
+    out["test_edge"][good], out["test_crit"][good] = tests["edge0"], crit[:, 0]
     out["gap"][good] = (L[:, :kmax] - edge[:, None]) / scale[:, None]
     out["pvalue"][good], out["pvalue_seq"][good] = tests["pvalue"], tests["pvalue_seq"]
     out["mp_test"][good] = mp
@@ -184,6 +188,8 @@ def step_diagnostics(eigenvalues, n, *, max_spikes=3, alpha=0.05, crit_level=Non
              "bulk_offset": "mean TW offset of the K eigenvalues below the MP fit's outliers from "
                             "their MP positions (NaN: no bulk left below the outliers)",
              "bulk_offset_smooth": "running median of bulk_offset over 5 records",
+             "test_edge": "TW centring of the step's null for rank 0 (MP or soft edge)",
+             "test_crit": "eigenvalue rank 0 must exceed to be significant at crit_level",
              "null_mp": "1: the step used the exact MP null (bulk_offset_smooth <= 1.5 TW units, "
                         "or m < 24); 0: the soft-edge null (bulk deformed)",
              "spacing_ratio": "mean spacing ratio <r> of the central bulk",
