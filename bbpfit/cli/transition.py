@@ -7,6 +7,7 @@ import math
 import re
 
 import click
+import numpy as np
 
 _COLUMNS = ("layer", "rank", "detected", "step", "ci_low", "ci_high", "censored", "method")
 
@@ -92,11 +93,19 @@ def plot_layer(spectra, res, name):
     if soft.any():
         ax.plot(steps[soft], edge[soft], "k.", ms=2.5, label="soft-edge null (bulk deformed)")
         ax.legend(fontsize=7, frameon=False, ncol=2)
+    # the top of the spectrum, where the test acts: from just below the bulk median upwards
+    lam = np.asarray(spectra["eigenvalues"].sel(layer=name).values, dtype=float)
+    med = np.nanmedian(lam[:, : int(spectra["m"].sel(layer=name))] if "m" in spectra.coords
+                       else lam, axis=-1)
+    top = np.nanmax(np.concatenate([lam[:, 0], crit[np.isfinite(crit)]]))
+    if np.isfinite(med).any() and np.nanmin(med) > 0:
+        ax.set_ylim(0.7 * np.nanmin(med), 1.5 * top)
     ax2.step(steps, diag["n_spikes"].values, where="mid", color="C3", lw=1.2)
-    ax2.set_ylabel("spikes at 5%", fontsize=8)
+    ax2.set_ylabel(f"spikes at {res.alpha:g}", fontsize=8)
     ax2.set_xlabel("optimizer step")
     ax.set_xlabel("")
-    ax2.set_ylim(bottom=0)
+    ax2.set_ylim(0, max(1.0, float(np.nanmax(diag["n_spikes"].values))) * 1.1)
+    ax2.yaxis.get_major_locator().set_params(integer=True)
     return fig
 
 
