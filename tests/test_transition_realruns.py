@@ -59,6 +59,7 @@ def test_one_reclassified_step_does_not_reset_the_answer(digits):
     assert str(d["null"].values) == "mp" and float(d["pvalue"].isel(spike=0)) < 1e-50
 
 
+@pytest.mark.slow
 def test_dropping_any_one_record_moves_a_crossing_by_at_most_two_intervals(digits):
     da = digits["2.weight"]
     base = _run(da, "detect")
@@ -132,6 +133,7 @@ def test_the_readout_layer_is_analysed_with_the_mp_test(digits):
     assert n_sp[0] == 0 and n_sp[-1] >= 6
 
 
+@pytest.mark.slow
 def test_lr_zero_on_real_torch_weights_gives_no_crossing(tmp_path):
     torch = pytest.importorskip("torch")
     from bbpfit.recording import SpectrumRecorder
