@@ -244,7 +244,7 @@ def main(argv=None):
             "lr 0.2, a 4x change: must be within 2.5-6).", "",
             "| batch | layer | method | lr 0.05: median, spread | lr 0.2: median, spread | ratio |",
             "|---|---|---|---|---|---|"]
-    verdict = []
+    verdict = {"bbp": [], "detect": []}
     for batch in (32, 256):
         for layer in HIDDEN:
             for m in ("bbp", "detect"):
@@ -256,12 +256,18 @@ def main(argv=None):
                     spread = float(np.ptp(v) / med) if np.all(np.isfinite(v)) else math.nan
                     meds.append(med)
                     cells.append(f"{med:.0f}, {spread:.0%}")
-                    verdict.append(spread <= 0.25)
+                    verdict[m].append(spread <= 0.25)
                 ratio = meds[0] / meds[1]
-                verdict.append(2.5 <= ratio <= 6)
+                verdict[m].append(2.5 <= ratio <= 6)
                 out.append(f"| {batch} | {layer} | {m} | {cells[0]} | {cells[1]} | {ratio:.2f} |")
-    out += ["", f"All spreads within 25% and all ratios within 2.5-6: **{all(verdict)}** "
-            f"({sum(verdict)} of {len(verdict)} checks).", "",
+    out += [""] + [f"`{m}`: all spreads within 25% and all ratios within 2.5-6: "
+                   f"**{all(v)}** ({sum(v)} of {len(v)} checks)." for m, v in verdict.items()]
+    out += ["", "`\"detect\"` meets both requirements in every setting. `\"bbp\"` is within 25% "
+            "and ~4x at learning rate 0.05 but not at 0.2, where the crossing falls 3-5 records "
+            "(every 5 steps) after the start: its growth law then rests on a handful of censored "
+            "records and its intervals reach step 0 (the rows above); a finer recording "
+            "(every=1) at lr 0.2 is what it needs. The growth-law fit is issue #11 deliverable 5 "
+            "(not changed here).", "",
             "## 2. Properties of issue #11", "",
             "Dropping one record: the largest move of `2.weight`'s rank-0 crossing over dropping "
             "each of the 12 records around it in turn (seed 0; recording interval 5 steps).", "",
@@ -275,6 +281,10 @@ def main(argv=None):
             f"left-censored only with a significant first step in {n_hon} of {len(table)}.", "",
             "Short against long store (lr 0.05, batch 32, seed 0; the first 1000 steps of a "
             "5000-step run against the whole run):", "",
+            "`detect` is identical (its level at a record does not depend on later records). "
+            "`bbp` is never erased, but its point estimate can move with the store length: its "
+            "growth-law window ends where the ratio reaches 3 or its rise stalls, so a longer "
+            "store can lengthen the window and change the chosen law.", "",
             "| layer | rank | bbp, 1000 steps | bbp, 5000 steps | detect, 1000 | detect, 5000 |",
             "|---|---|---|---|---|---|"]
     for layer in HIDDEN:
