@@ -81,6 +81,8 @@ def plot_layer(spectra, res, name):
     title = (f"{short}: transition at step {lead.step:.0f} "
              f"[{lead.ci_low:.0f}, {lead.ci_high:.0f}] ({res.method})" if ok else
              f"{short}: no transition before step {lead.ci_low:.0f}" if not lead.detected
+             else f"{short}: transition between steps {lead.ci_low:.0f} and {lead.ci_high:.0f} "
+                  f"({res.method})" if lead.censored is None
              else f"{short}: transition {lead.bound} ({res.method})")
     fig, (ax, ax2) = plt.subplots(2, 1, figsize=(7.0, 5.2), sharex=True, layout="constrained",
                                   gridspec_kw={"height_ratios": (3, 1)})
