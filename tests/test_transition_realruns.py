@@ -81,7 +81,8 @@ def test_long_runs_keep_their_transitions():
     da = _load("digits_shuffled_sgd02_6000")["2.weight"]
     short = da.sel(step=slice(0, 1000))
     a, b = _run(short, "detect").transitions[0], _run(da, "detect").transitions[0]
-    assert a.detected and a.step == b.step, (a.bound, b.bound)
+    assert a.detected and a.ci_low <= b.step <= a.ci_high, (a.bound, b.bound)
+    assert b.step - a.step <= 50  # one recording interval
     # bbp: never erased, and the two intervals overlap (its growth-law window, which ends where
     # the rise reaches u = 3 or stalls, still grows with the store: see docs/transition_realruns.md)
     a, b = _run(short, "bbp").transitions[0], _run(da, "bbp").transitions[0]
