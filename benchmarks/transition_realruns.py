@@ -293,7 +293,9 @@ def main(argv=None):
             f"left-censored only with a significant first step in {n_hon} of {len(table)}.", "",
             "Short against long store (lr 0.05, batch 32, seed 0; the first 1000 steps of a "
             "5000-step run against the whole run):", "",
-            "`detect` is identical (its level at a record does not depend on later records). "
+            "`detect` stays inside its short-store interval (a longer store lowers only the "
+            "Bonferroni half of its levels; the interval ends at the detection by the other "
+            "half, which does not depend on later records). "
             "`bbp` is never erased, but its point estimate can move with the store length: its "
             "growth-law window ends where the ratio reaches 3 or its rise stalls, so a longer "
             "store can lengthen the window and change the chosen law.", "",
