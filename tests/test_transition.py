@@ -130,12 +130,19 @@ def test_bad_input(store):
         transition_time(ds.rename({"eigenvalues": "x"}))
 
 
-def test_small_layers_are_skipped_with_a_warning(store):
+def test_small_layers_get_the_mp_test_with_a_warning(store):
     ds, _ = store
     small = ds.assign_coords(m=("layer", [200, 20]))
-    with pytest.warns(BBPFitWarning, match="'fc2.weight' skipped: m = 20"):
+    with pytest.warns(BBPFitWarning, match="'fc2.weight': m = 20 < 24: exact MP test"):
         res = transition_time(small, n_boot=50)
-    assert res.layers == ("fc1.weight",)
+    assert res.layers == ("fc1.weight", "fc2.weight")
+    row = res["fc2.weight", 0]
+    assert row.method == "detect" and "small_layer" in row.details
+    assert set(res.diagnostics.sel(layer="fc2.weight")["null"].values) == {
+        "mp (m < 24: bulk shape not checked)"}
+    tiny = ds.assign_coords(m=("layer", [200, 2]))
+    with pytest.warns(BBPFitWarning, match="'fc2.weight' skipped: m = 2 < 3"):
+        assert transition_time(tiny, n_boot=50).layers == ("fc1.weight",)
 
 
 def _linear(a):

@@ -83,35 +83,65 @@ def _plot(spectra, res, folder) -> list[str]:
     import os
 
     import matplotlib
-    import numpy as np
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from ..plot import plot_spectrogram
-
     os.makedirs(folder, exist_ok=True)
     written = []
     for name in res.layers:
-        lead = res[name, 0]
-        diag = res.diagnostics.sel(layer=name)
-        # the MP edge where the bulk is Marchenko-Pastur, the soft-edge fit where it is deformed
-        edge = np.where(diag["mp_test"].isel(spike=0).values, diag["mp_edge"].values,
-                        diag["edge"].values)
-        ok = lead.detected and math.isfinite(lead.step) and lead.censored is None
-        title = (f"{name}: transition at step {lead.step:.0f} "
-                 f"[{lead.ci_low:.0f}, {lead.ci_high:.0f}] ({res.method})" if ok else
-                 f"{name}: no transition before step {lead.ci_low:.0f}" if not lead.detected
-                 else f"{name}: transition at or before the first recorded step "
-                      f"({lead.bound}; {res.method})")
-        fig, ax = plt.subplots(figsize=(7.0, 4.0), layout="constrained")
-        plot_spectrogram(spectra, name, ax=ax, edge=edge, transition=lead if ok else None,
-                         title=title)
+        fig = plot_layer(spectra, res, name)
         path = os.path.join(folder, "spectrogram_" + re.sub(r"[^\w.-]+", "_", name) + ".png")
         fig.savefig(path, dpi=120)
         plt.close(fig)
         written.append(path)
     return written
+
+
+def plot_layer(spectra, res, name):
+    """Figure of one layer: top eigenvalues with the edge and critical value the step's test
+    used (its null: MP or soft edge), the crossing of rank 0, and the spike count per step."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from ..plot import plot_spectrogram
+
+    lead = res[name, 0]
+    diag = res.diagnostics.sel(layer=name)
+    edge, crit = diag["test_edge"].values, diag["test_crit"].values
+    ok = lead.detected and math.isfinite(lead.step) and lead.censored is None
+    short = name if len(name) <= 40 else "..." + name[-37:]
+    title = (f"{short}: transition at step {lead.step:.0f} "
+             f"[{lead.ci_low:.0f}, {lead.ci_high:.0f}] ({res.method})" if ok else
+             f"{short}: no transition before step {lead.ci_low:.0f}" if not lead.detected
+             else f"{short}: transition between steps {lead.ci_low:.0f} and {lead.ci_high:.0f} "
+                  f"({res.method})" if lead.censored is None
+             else f"{short}: transition {lead.bound} ({res.method})")
+    fig, (ax, ax2) = plt.subplots(2, 1, figsize=(7.0, 5.2), sharex=True, layout="constrained",
+                                  gridspec_kw={"height_ratios": (3, 1)})
+    plot_spectrogram(spectra, name, ax=ax, edge=edge, band=(edge, crit),
+                     transition=lead if ok else None, title=title,
+                     edge_label="edge of the test's null")
+    steps = diag["step"].values
+    null = diag["null"].values.astype(str)
+    soft = null == "soft-edge"
+    if soft.any():
+        ax.plot(steps[soft], edge[soft], "k.", ms=2.5, label="soft-edge null (bulk deformed)")
+        ax.legend(fontsize=7, frameon=False, ncol=2)
+    # the top of the spectrum, where the test acts: from just below the bulk median upwards
+    lam = np.asarray(spectra["eigenvalues"].sel(layer=name).values, dtype=float)
+    med = np.nanmedian(lam[:, : int(spectra["m"].sel(layer=name))] if "m" in spectra.coords
+                       else lam, axis=-1)
+    top = np.nanmax(np.concatenate([lam[:, 0], crit[np.isfinite(crit)]]))
+    if np.isfinite(med).any() and np.nanmin(med) > 0:
+        ax.set_ylim(0.7 * np.nanmin(med), 1.5 * top)
+    ax2.step(steps, diag["n_spikes"].values, where="mid", color="C3", lw=1.2)
+    ax2.set_ylabel(f"spikes at {res.alpha:g}", fontsize=8)
+    ax2.set_xlabel("optimizer step")
+    ax.set_xlabel("")
+    ax2.set_ylim(0, max(1.0, float(np.nanmax(diag["n_spikes"].values))) * 1.1)
+    ax2.yaxis.get_major_locator().set_params(integer=True)
+    return fig
 
 
 @click.command("transition", short_help="When each layer's spikes crossed the BBP threshold.")

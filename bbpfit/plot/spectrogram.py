@@ -7,7 +7,8 @@ import numpy as np
 from .spectrum import wrap_name
 
 
-def plot_spectrogram(spectra, layer, *, ax=None, top=5, edge=None, transition=None, title=None):
+def plot_spectrogram(spectra, layer, *, ax=None, top=5, edge=None, band=None, transition=None,
+                     title=None, edge_label="fitted bulk edge"):
     """Top eigenvalues and the bulk quantile band of one layer over the recorded steps.
 
     Parameters
@@ -25,6 +26,12 @@ def plot_spectrogram(spectra, layer, *, ax=None, top=5, edge=None, transition=No
     transition : object or sequence of objects with ``step``, ``ci_low``, ``ci_high``, ``detected``, optional
         Estimated transition steps, each drawn as a vertical line with its confidence band, in
         the colour of its eigenvalue's line when it has a ``rank`` (0 for lambda_1).
+    band : (array_like, array_like), optional
+        A lower and upper curve per step drawn as a shaded band above the edge, e.g. the test's
+        edge and the eigenvalue its spike test calls significant (``test_edge``, ``test_crit``
+        of :func:`bbpfit.transition_time`'s diagnostics).
+    edge_label : str, default "fitted bulk edge"
+        Legend of ``edge``.
     title : str, optional
 
     Returns
@@ -46,9 +53,14 @@ def plot_spectrogram(spectra, layer, *, ax=None, top=5, edge=None, transition=No
     for r in range(min(top, m)):
         ax.plot(steps, lam[:, r], lw=1.4 if r == 0 else 0.9, color=f"C{r}",
                 label=f"$\\lambda_{{{r + 1}}}$")
+    if band is not None:
+        lo, hi = (np.asarray(b, dtype=float) for b in band)
+        ax.fill_between(steps, lo, hi, color="C9", alpha=0.35, lw=0,
+                        label="edge to critical value")
+        ax.plot(steps, hi, color="C9", lw=0.8, ls=":")
     if edge is not None:
         ax.plot(steps, np.asarray(edge, dtype=float), color="k", ls="--", lw=1.0,
-                label="fitted bulk edge")
+                label=edge_label)
     many = isinstance(transition, list | tuple)
     for i, tr in enumerate(transition if many else [transition]):
         if tr is None or not getattr(tr, "detected", False) or not np.isfinite(tr.step):

@@ -7,14 +7,16 @@ chosen method (:data:`bbpfit.transition.methods.TRANSITION_METHODS`) for each sp
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 
 import numpy as np
 
 from .._validation import check_alpha, check_int, check_method
 from .._warnings import BBPFitWarning
+from .consistency import check_estimate, order_ranks
 from .diagnostics import MIN_M, step_diagnostics
-from .methods import TRANSITION_METHODS, LayerData
+from .methods import TRANSITION_METHODS, LayerData, detect
 from .null_table import TRANSITION_NULL_CACHE
 from .result import SpikeTransition, TransitionResult
 
@@ -176,7 +178,9 @@ def transition_time(spectra, *, layer=None, alpha=0.05, method="bbp", confidence
     Warns
     -----
     BBPFitWarning
-        Layers with ``m < 24`` are skipped (too few eigenvalues to fit an edge).
+        Layers with ``m < 24`` are tested against the exact MP null only (too few eigenvalues
+        to fit a soft edge; ``details["small_layer"]`` says so); layers with ``m < 3`` are
+        skipped.
 
     Notes
     -----
@@ -236,10 +240,16 @@ def transition_time(spectra, *, layer=None, alpha=0.05, method="bbp", confidence
         if not finite.any():
             raise ValueError(f"layer {name!r} has no finite eigenvalues (all NaN)")
         m_l = int(finite.sum(axis=1).max()) if m_l is None else m_l
-        if m_l < MIN_M:
-            warnings.warn(f"layer {name!r} skipped: m = {m_l} < {MIN_M} eigenvalues",
-                          BBPFitWarning, stacklevel=2)
+        if m_l < 3:
+            warnings.warn(f"layer {name!r} skipped: m = {m_l} < 3 eigenvalues, no bulk to test "
+                          "against", BBPFitWarning, stacklevel=2)
             continue
+        small = None
+        if m_l < MIN_M:
+            small = (f"m = {m_l} < {MIN_M}: exact MP test and 'detect' only; too few "
+                     "eigenvalues to fit a soft edge or measure strengths, so a deformed bulk "
+                     "cannot be told from spikes")
+            warnings.warn(f"layer {name!r}: {small}", BBPFitWarning, stacklevel=2)
         lam = lam.isel(rank=slice(0, m_l)).astype(np.float64)
         lam = lam.copy(data=-np.sort(-lam.values, axis=-1))
         ds = step_diagnostics(lam.drop_vars([c for c in lam.coords if c not in ("step", "rank")]),
@@ -254,18 +264,24 @@ def transition_time(spectra, *, layer=None, alpha=0.05, method="bbp", confidence
                          diag={k: v.values[ok] for k, v in ds.data_vars.items()}, alpha=alpha,
                          confidence_level=confidence_level, crit_level=alpha, n_boot=n_boot,
                          rng=rng)
+        ests = []
         for k in range(ds.sizes["spike"]):
-            est = estimator(data, k)
+            est = check_estimate((detect if small else estimator)(data, k), data, k)
+            if small:
+                est = dataclasses.replace(est, details={**est.details, "small_layer": small})
             if k > 0 and not est.detected:
                 break
-            rows.append(SpikeTransition(name, k, bool(est.detected), float(est.step),
-                                        float(est.ci_low), float(est.ci_high), method,
-                                        float(est.first_detected), est.details,
-                                        est.censored))
+            ests.append(est)
             if not est.detected:
                 break
+        for k, est in enumerate(order_ranks(ests)):
+            rows.append(SpikeTransition(name, k, bool(est.detected), float(est.step),
+                                        float(est.ci_low), float(est.ci_high),
+                                        "detect" if small else method,
+                                        float(est.first_detected), est.details,
+                                        est.censored))
     if not rows:
-        raise ValueError("no layer could be analysed (all have m < 24)")
+        raise ValueError("no layer could be analysed (all have m < 3)")
     import xarray as xr
 
     diagnostics = xr.concat(diags, dim="layer", join="outer") if diags else None

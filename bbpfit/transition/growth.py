@@ -138,7 +138,10 @@ def _fit_once(law, X, u, c, obs):
             y, cc, ss = np.log(np.maximum(u, 1e-12)), np.log(c), s / np.maximum(g, _U_FLOOR)
         else:
             y, cc, ss = u, c, s
-        beta, kappa, ll, ok = tobit_fit(X, y, cc, ss, obs)
+        try:
+            beta, kappa, ll, ok = tobit_fit(X, y, cc, ss, obs)
+        except np.linalg.LinAlgError:  # a degenerate design (seen in a bootstrap replicate)
+            return None
         if not ok:
             return None
         lin = X @ beta

@@ -39,7 +39,13 @@ class SpikeTransition:
         The step of the ``"detect"`` rule (NaN if none): ``first_detected - step`` is the lag
         that ``"bbp"`` removes.
     details : dict
-        Method specifics (growth law, observed / censored steps, residual autocorrelation, notes).
+        Method specifics (growth law, observed / censored steps, residual autocorrelation, notes);
+        ``returned``: the step from which the spike stayed back in the bulk to the end;
+        ``raised_to_rank``: the crossing was raised to the previous rank's (ranks are order
+        statistics); ``estimate_at_start``: the method put the crossing at the first step
+        though the spike was not significant there (then ``step`` is NaN and the interval runs
+        from the first step); ``small_layer``: why a layer with ``m < 24`` got the MP test and
+        ``"detect"`` only.
     censored : {"left", "right", None}
         ``"left"``: the crossing is at or before the first recorded step (``step`` is that step,
         or NaN when the spike was significant from it; ``ci_high`` bounds it from above).
@@ -94,7 +100,10 @@ class TransitionResult:
     diagnostics : xarray.Dataset
         Per ``layer`` and ``step`` (and ``spike`` rank): ``sigma2``, ``mp_edge`` (Marchenko-Pastur
         fit), ``edge``, ``edge_scale`` (soft-edge fit of the actual bulk, TW scale), ``theta_c``,
-        ``n_spikes``, ``spacing_ratio``, ``fluctuation``; ``gap`` (TW-scaled), ``pvalue``,
+        ``n_spikes`` (not capped at the ranks examined), ``spacing_ratio``, ``fluctuation``,
+        ``null`` ("mp" or "soft-edge": the step's test) with ``bulk_offset`` and
+        ``bulk_offset_smooth`` (why), ``test_edge`` and ``test_crit`` (that null's edge and the
+        eigenvalue rank 0 must exceed); ``gap`` (TW-scaled), ``pvalue``,
         ``pvalue_seq``, ``mp_test``, ``theta_hat``, ``ratio`` (= theta_hat / theta_c) and
         ``ratio_crit`` (censoring point).
     method : str
