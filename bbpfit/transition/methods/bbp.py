@@ -31,6 +31,23 @@ def kappa_mp(n: int, m: int) -> float:
     return 1.05 * (m / n) ** -0.27 / math.sqrt(n)
 
 
+#: Rows before the detection count as observed only with a significant neighbour (ISOLATE = 1).
+ISOLATE = 0
+
+
+def _persistent(sig, i):
+    """``sig`` with isolated significant rows before the detection ``i`` dropped (chance hits
+    of the per-step test on a spike still inside the bulk, not its rise)."""
+    if ISOLATE == 0:
+        return sig
+    obs = sig.copy()
+    nb = np.zeros_like(sig)
+    nb[1:] |= sig[:-1]
+    nb[:-1] |= sig[1:]
+    obs[:i] &= nb[:i]
+    return obs
+
+
 def bbp(layer: LayerData, rank: int) -> Estimate:
     """The model-based crossing of ``rank`` (module docstring)."""
     i = first_detection(layer, rank)
@@ -40,7 +57,8 @@ def bbp(layer: LayerData, rank: int) -> Estimate:
         return out_from_start(layer)
     d = layer.diag
     u, c = d["ratio"][:, rank], d["ratio_crit"][:, rank]
-    obs = (d["pvalue_seq"][:, rank] <= layer.crit_level) & np.isfinite(u)
+    sig = (d["pvalue_seq"][:, rank] <= layer.crit_level) & np.isfinite(u)
+    obs = _persistent(sig, i)
     c = np.where(np.isfinite(u), np.fmax(c, u), c)  # a censored row lies below its value
     c = np.where(np.isfinite(c), c, np.nanmedian(c) if np.isfinite(c).any() else 1.2)
     start, end = float(layer.steps[0]), float(layer.steps[-1])
