@@ -4,8 +4,8 @@ Owns :func:`fit_growth`: given the strength ratio ``u(t) = theta-hat(t) / theta_
 spike over the recorded steps, observed only where the spike was significantly out (elsewhere
 known to be below the step's censoring point ``c(t)``, the ratio at which the test would have
 seen it), fit ``u = g(t)`` by censored maximum likelihood (:func:`bbpfit.transition.tobit`) for
-each law of :data:`GROWTH_LAWS`, keep the better one, and solve ``g(t*) = 1``: the step at which
-the spike crossed the BBP threshold. Steps where the spike is hidden in the bulk thus say "not
+each law of :data:`GROWTH_LAWS`, solve each for ``g(t*) = 1`` (the step at which the spike
+crossed the BBP threshold) and take the weighted median of the crossings (Akaike weights). Steps where the spike is hidden in the bulk thus say "not
 above ``c(t)`` yet", which pins ``t*`` without the lag of a first-detection rule. The crossing
 is constrained to the recorded steps (``bounds``), in the estimate and in every bootstrap
 replicate: a law that would put it before the first step says "at or before the first step"
@@ -17,13 +17,26 @@ diverges at the threshold like the slope of the inverse BBP map) and ``kappa`` f
 interval is a parametric bootstrap with AR(1) errors (the spectra of successive steps share
 their noise): the lag-one autocorrelation of the standardised residuals, bias-corrected for a
 fitted line (``(2 + 4 rho) / N``, Kendall's ``(1 + 3 rho) / N`` plus the fitted slope), drives
-the simulated errors; censoring is re-applied and the chosen law refitted each time (its rate
-too, for the saturating law). The law is chosen by likelihood with a preference for the
-linear one (:data:`PREFER_FIRST`), the difference scaled by the effective sample size under
-AR(1) errors, ``(1 - rho) / (1 + rho)`` per row.
+the simulated errors; censoring is re-applied and the law refitted each time (its rate or
+kink too). Every law with a weight of at least :data:`W_MIN` is bootstrapped and the
+replicates are pooled with the law's weight (model averaging, Buckland et al. 1997), so the
+interval carries the uncertainty of the law's choice, not only that of its parameters: a
+single law fitted to a trajectory of another shape covered 62% of held-out crossings at 90%.
+Weights: ``exp(ess (loglik - p))`` (``p`` parameters, AIC), the log-likelihood scaled by the
+effective sample size under AR(1) errors, ``ess = (1 - rho) / (1 + rho)`` per row, and a prior
+bonus of :data:`PREFER_FIRST` for the first law (the linear one).
+
+The laws describe the rise *around the crossing*: the window ends where the observed ratio
+reaches :data:`U_MAX` or the rise stalls, and a straight rise that stops dead (``"plateau"``,
+the kink profiled over the observed steps) competes with the smooth ones, so a
+rise-then-plateau is not fitted by a line through the plateau (whose root lies far before the
+record: ``t_unbounded = -335`` on a tiny BERT run).
 
 References
 ----------
+S. T. Buckland, K. P. Burnham and N. H. Augustin, "Model selection: an integral part of
+inference", Biometrics 53(2):603-618 (1997). doi:10.2307/2533961
+
 J. Tobin, "Estimation of relationships for limited dependent variables", Econometrica
 26(1):24-36 (1958). doi:10.2307/1907382
 
@@ -43,9 +56,12 @@ from .tobit import tobit_fit
 __all__ = ["GROWTH_LAWS", "GrowthFit", "fit_growth"]
 
 #: Growth laws ``g(t)``: ``"linear"`` ``a + b t``; ``"exponential"`` ``exp(a + b t)``;
-#: ``"saturating"`` ``a - b exp(-r t)`` (the signal of the linear teacher-student model,
-#: ``s (1 - (1 - lr)^t)``; ``r`` profiled on a grid and counted as a parameter, and only rates
-#: that level off, 80% of the way, within the observed steps: a curved rise is not a plateau).
+#: ``"quadratic"`` ``a + b t + c t^2`` (local curvature either way: the top of a logistic or a
+#: power law); ``"saturating"`` ``a - b exp(-r t)`` (the signal of the linear teacher-student
+#: model, ``s (1 - (1 - lr)^t)``; ``r`` profiled on a grid and counted as a parameter, and only
+#: rates that level off, 80% of the way, within the observed steps); ``"plateau"``
+#: ``a + b min(t, k)`` (a straight rise that stops at the kink ``k``, profiled over the observed
+#: steps).
 GROWTH_LAWS = ("linear", "exponential", "quadratic", "saturating", "plateau")
 #: Regression parameters of each law (a profiled rate or kink counts).
 _NPAR = {"linear": 2, "exponential": 2, "quadratic": 3, "saturating": 3, "plateau": 3}
@@ -64,7 +80,9 @@ W_MIN = 0.02
 N_BOOT_MIN = 40
 _RATES = np.geomspace(0.5, 40.0, 10)
 #: Window: the fit uses the steps until the (running-median) observed ratio reaches this value
-#: (at least :data:`MIN_OBSERVED` observed steps) ...
+#: (at least :data:`MIN_OBSERVED` observed steps; 3 before the growth laws were averaged: a
+#: narrower window fits the rise near the crossing, not the top of a sigmoid; 1.6-1.8 cost
+#: accuracy on straight rises, section 1b of docs/transition.md) ...
 U_MAX = 2.2
 MIN_OBSERVED = 8
 #: Fewest observed steps in the window to fit a law (fewer: the rise is not resolved).
@@ -74,10 +92,9 @@ MIN_FIT = 4
 #: line gains a quarter) and it never gains a quarter more later (the laws describe the rise,
 #: not a saturation).
 STALL = 0.1
-#: Log-likelihood margin by which another law must beat the linear one to be kept: the laws
-#: have the same number of parameters, and an exponential fitted to a line by chance puts
-#: ``t*`` early (its backward extrapolation flattens), so the simpler extrapolation is favoured
-#: unless the data clearly curve (a likelihood ratio above ``e^2``, about 7).
+#: Prior bonus (log units) of the first law in the model weights: an exponential or a parabola
+#: fitted to a line by chance puts ``t*`` early (its backward extrapolation flattens), so the
+#: simpler extrapolation is favoured unless the data clearly curve (odds ``e^2``, about 7).
 PREFER_FIRST = 2.0
 _U_FLOOR = 1.02
 #: ``sd(u-hat)^2 ~ 1 + _SHAPE / (u^4 - 1)``: the spread of the inverted outlier, measured with
@@ -94,7 +111,7 @@ class GrowthFit:
     Attributes
     ----------
     law : str
-        The law kept (a member of :data:`GROWTH_LAWS`).
+        The law of largest weight (a member of :data:`GROWTH_LAWS`).
     t_cross, ci_low, ci_high : float
         ``g(t*) = 1`` and its bootstrap percentile interval (NaN if not solvable).
     loglik : dict
@@ -116,6 +133,9 @@ class GrowthFit:
         ``"left"`` when the root lies before the first recorded step (``t_cross`` is then that
         step: the crossing happened at or before it), ``"right"`` when it lies after the last
         one (``t_cross`` is the last step), None inside.
+    weights : dict
+        Model weight of each law that rises through the threshold (they sum to 1); the
+        crossing is the weighted median of their crossings and the interval pools their bootstrap replicates.
     """
 
     law: str
@@ -282,12 +302,24 @@ def _bounded(x, lo, hi):
 def _weights(fits, ess, first):
     """Akaike weights of the fitted laws, the log-likelihood differences scaled by ``ess`` and
     tempered by :data:`TEMPER` (module docstring)."""
-    score = {law: (ess * (f["ll"] - _NPAR[law]) + (PREFER_FIRST if law == first else 0.0))
+    score = {law: ess * (f["ll"] - _NPAR[law] + (PREFER_FIRST if law == first else 0.0))
              / TEMPER for law, f in fits.items()}
     top = max(score.values())
     w = {law: math.exp(s - top) for law, s in score.items()}
     tot = sum(w.values())
     return {law: v / tot for law, v in w.items()}
+
+
+def _wmedian(cross, w):
+    """Weighted median of the laws' crossings: robust to one law's far extrapolation (a line
+    through a plateau has its root hundreds of steps before the record)."""
+    laws = sorted(w, key=lambda k: cross[k])
+    acc = 0.0
+    for k in laws:
+        acc += w[k]
+        if acc >= 0.5:
+            return cross[k]
+    return cross[laws[-1]]
 
 
 def _wquantile(x, w, q):
@@ -336,8 +368,8 @@ def fit_growth(t, u, c, obs, *, kappa_min=0.0, confidence_level=0.9, n_boot=400,
 
     Notes
     -----
-    The crossing is the model average ``sum_L w_L t*_L`` over the laws that rise through the
-    threshold, and the interval the weighted percentiles of the pooled bootstrap replicates of
+    The crossing is the weighted median of the laws' crossings ``t*_L`` (weights ``w_L``) over
+    the laws that rise through the threshold, and the interval the weighted percentiles of the pooled bootstrap replicates of
     every law (each law's replicates weighted by ``w_L``): the uncertainty of the law's choice
     is in the interval, not only that of its parameters.
 
@@ -377,7 +409,7 @@ def fit_growth(t, u, c, obs, *, kappa_min=0.0, confidence_level=0.9, n_boot=400,
         tot = sum(w.values())
         w = {law: v / tot for law, v in w.items()}
         law = max(w, key=w.get)
-        tc = sum(v * cross[k] for k, v in w.items())
+        tc = _wmedian(cross, w)
     lls = {k: v["ll"] for k, v in fits.items()}
     rng = np.random.default_rng(rng)
     xs, ws, n_fail, n_all = [], [], 0, 0
