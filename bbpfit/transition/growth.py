@@ -5,7 +5,8 @@ spike over the recorded steps, observed only where the spike was significantly o
 known to be below the step's censoring point ``c(t)``, the ratio at which the test would have
 seen it), fit ``u = g(t)`` by censored maximum likelihood (:func:`bbpfit.transition.tobit`) for
 each law of :data:`GROWTH_LAWS`, solve each for ``g(t*) = 1`` (the step at which the spike
-crossed the BBP threshold) and take the weighted median of the crossings (Akaike weights). Steps where the spike is hidden in the bulk thus say "not
+crossed the BBP threshold) and take the weighted median of the crossings (Akaike weights).
+Steps where the spike is hidden in the bulk thus say "not
 above ``c(t)`` yet", which pins ``t*`` without the lag of a first-detection rule. The crossing
 is constrained to the recorded steps (``bounds``), in the estimate and in every bootstrap
 replicate: a law that would put it before the first step says "at or before the first step"
@@ -369,9 +370,9 @@ def fit_growth(t, u, c, obs, *, kappa_min=0.0, confidence_level=0.9, n_boot=400,
     Notes
     -----
     The crossing is the weighted median of the laws' crossings ``t*_L`` (weights ``w_L``) over
-    the laws that rise through the threshold, and the interval the weighted percentiles of the pooled bootstrap replicates of
-    every law (each law's replicates weighted by ``w_L``): the uncertainty of the law's choice
-    is in the interval, not only that of its parameters.
+    the laws that rise through the threshold, and the interval the weighted percentiles of the
+    pooled bootstrap replicates of every law (each law's replicates weighted by ``w_L``): the
+    uncertainty of the law's choice is in the interval, not only that of its parameters.
 
     The crossing is constrained to ``bounds``: nothing is known of ``u`` outside the recorded
     steps, so a root of the law there is an extrapolation, not an estimate. For a rising law
