@@ -6,6 +6,9 @@
    each step renews that fraction of the noise, lag-one entry correlation ``sqrt(1 - drift)``).
    Reported per method: median ``|step - t*| / t*``, median signed error, coverage of the 90%
    interval, and the lag of ``"detect"``.
+1b. ``"bbp"`` across growth laws (linear, exponential, logistic, power), AR(1) bulk noise and
+   recording intervals, with held-out laws and bulk dynamics (``benchmarks/transition_laws.py``,
+   which can also regenerate that section alone).
 2. False alarms of the detection rule on null trajectories (no spike).
 3. The linear teacher-student model (``bbpfit.simulate.teacher_student``) over a grid of learning
    rate, initial variance and batch size: the estimate against the ground-truth crossing, and
@@ -39,6 +42,11 @@ from bbpfit.transition.dtransform import bulk_threshold
 from bbpfit.transition.edge_null import AIRY_MEANS, EDGE_K
 from bbpfit.transition.methods import LayerData
 from bbpfit.transition.methods.detect import first_detection
+
+try:
+    from transition_laws import section as laws_section
+except ImportError:  # run from the repository root as a module path
+    from benchmarks.transition_laws import section as laws_section
 
 METHODS = ("bbp", "detect", "changepoint")
 
@@ -76,10 +84,16 @@ Command line: `bbpfit transition STORE [--method] [--alpha] [--layer] [--format]
 4. **`"bbp"`** (default): for ranks that `"detect"` finds, fit `u(t)` by censored maximum
    likelihood: steps where the spike is significant contribute the density of `u-hat`, the
    others `P(u-hat < c(t))` with `c(t)` the ratio at which the test would have seen it (brief
-   section 8). Laws: linear, exponential, saturating (`a - b e^(-rt)`, only if it levels off
-   within the data), chosen by likelihood with a preference for the line; solve `g(t*) = 1`
-   with `t*` constrained to the recorded steps. 90% interval: parametric bootstrap with AR(1)
-   errors (successive spectra share their noise), each replicate's `t*` constrained likewise.
+   section 8). The fit is local: it ends where `u-hat` reaches 2.2 or the rise stalls. Laws:
+   linear, exponential, saturating (`a - b e^(-rt)`, only if it levels off within the data)
+   and rise-then-plateau (`a + b min(t, k)`, the kink profiled), each solved for
+   `g(t*) = 1` with `t*` constrained to the recorded steps; the estimate is the weighted median
+   of the laws' crossings, with Akaike weights (log-likelihoods scaled by the effective sample
+   size under AR(1) errors; prior odds e^2 for the line). 90% interval: the parametric
+   bootstraps (AR(1) errors: successive spectra share their noise) of every law of weight
+   >= 0.02, pooled with the laws' weights (model averaging, Buckland et al. 1997), so it carries
+   the uncertainty of the law's choice; each replicate's `t*` is constrained likewise.
+   `details["weights"]` lists the weights.
 5. **`"changepoint"`**: one-break continuous hinge on `sqrt(max(lambda - b, 0) / b)` (linear in
    `theta - theta_c`), found exactly by profiling (own code: `ruptures` is not a dependency and
    statsmodels has no segmented regression; one break is what a crossing needs). 90% interval:
@@ -313,6 +327,7 @@ def main():
                   "spike, minus `t*`); `\"bbp\"` removes it:", "",
                   "| shape | drift | median lag | median lag / t* |", "|---|---|---|---|", *lags,
                   ""]
+        lines += [laws_section(10 if q else 100, log=lambda *a: print(*a, flush=True)), ""]
         lines += ["## 2. False alarms of the detection rule (no spike)", "",
                   "A detection needs `p <= alpha / S` at one of the `S` steps, so the "
                   "probability of a false detection over the whole sequence is at most `alpha` "

@@ -116,8 +116,8 @@ def test_bbp_coverage_across_growth_laws_and_ar_noise():
     # section 1b of docs/transition.md at small scale: logistic, power and exponential rises on
     # AR(1) bulk noise (0.5 per record), recorded every 4 steps. 24 runs: at a true coverage of
     # 0.9, fewer than 19 covered has binomial probability 0.04. Before the growth laws were
-    # model-averaged these runs gave coverage 0.75 (18/24) and median error 5.5%; now 0.92 and
-    # 3.8%.
+    # model-averaged these runs gave coverage 0.75 (18/24) and median error 5.5%; now 0.92 (22/24)
+    # and 4.0%.
     out = _study(("logistic", "power", "exponential"), 0.5, 4, 24, 2024)
     assert all(t.detected for _, t in out)
     err = np.array([(t.step - ts) / ts for ts, t in out])

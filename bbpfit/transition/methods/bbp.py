@@ -4,7 +4,7 @@ For a rank that ``"detect"`` finds, the ratio ``u(t) = theta-hat / theta_c`` (bo
 the layer has at step ``t``: MP inverse while its edge is MP, empirical D-transform otherwise) is
 *observed* at the steps where the spike is significant at ``crit_level`` and *censored* at the
 others, below the ratio the test would have needed there. Several growth laws in ``t`` (linear,
-exponential, quadratic, saturating, rise-then-plateau) are fitted by censored maximum
+exponential, saturating, rise-then-plateau) are fitted by censored maximum
 likelihood around the crossing, each solved for ``u = 1``, and the crossings averaged with
 Akaike weights (:func:`bbpfit.transition.growth.fit_growth`); the interval pools the
 parametric AR(1) bootstraps of the laws, so it carries the uncertainty of the law's choice.
