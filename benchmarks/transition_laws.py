@@ -98,7 +98,8 @@ def section(runs, log=print):
              "(`U_MAX`) and the model weights were tuned on (other seeds); `held out` cells use "
              "a law and bulk dynamics never looked at before the settings were frozen (Gompertz "
              "rise, `phi = 0.35`, every 3 steps, bulk variance growing 1 -> 1.5 over the run; "
-             "a straight rise that stops dead at 1.3-2 `theta_c`); `coarse`: 31 records, the "
+             "a straight rise that stops dead at 1.3-2 `theta_c`, only partly held out: its shape "
+             "was looked at while adding the rise-then-plateau law); `coarse`: 31 records, the "
              "resolution limit. Coverage with its Wilson 95% interval (binomial, from the runs); "
              "`width`: median interval width / `t*`; `pass`: median |error| <= 5% and coverage "
              "in [0.85, 0.97].", "",
