@@ -14,8 +14,9 @@
    rate, initial variance and batch size: the estimate against the ground-truth crossing, and
    what an MP-only test reports.
 
-Run: ``python benchmarks/transition_accuracy.py`` (about 30 minutes on one core) or
-``--quick`` (a few minutes, fewer runs; does not overwrite the docs).
+Run: ``python benchmarks/transition_accuracy.py`` (about 30 minutes on one core, plus about 20
+for section 1b at 100 runs per cell) or ``--quick`` (a few minutes, fewer runs; does not
+overwrite the docs).
 """
 
 from __future__ import annotations
