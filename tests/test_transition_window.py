@@ -52,11 +52,18 @@ def test_early_crossing_without_evidence_at_the_first_step_is_an_interval(seed, 
     res = transition_time(da, n_boot=100)
     t = res.transitions[0]
     assert res.diagnostics["pvalue_seq"].isel(layer=0, step=0, spike=0) > 0.05
-    assert t.detected and t.censored is None and math.isnan(t.step)
-    assert t.ci_low == FIRST and t_star <= t.ci_high <= min(FIRST + 39, t.first_detected)
-    assert t.details["estimate_at_start"] == FIRST  # what the growth law alone said
-    assert "not significant there" in t.details["note"]
-    assert t.bound.startswith("- [100.0, ")
+    assert t.detected and t.censored is None and t.ci_low == FIRST
+    if seed == 0:
+        # the model-averaged growth laws (a weighted median of the laws' roots) put this one
+        # inside the record, 100.9 [100.0, 103.8] (true 101.3): it must cover the truth
+        assert FIRST < t.step and t.ci_low <= t_star <= t.ci_high
+    else:
+        # the laws put it at or before the first record, where it is not significant: an interval
+        assert math.isnan(t.step)
+        assert t_star <= t.ci_high <= min(FIRST + 39, t.first_detected)
+        assert t.details["estimate_at_start"] == FIRST  # what the growth law alone said
+        assert "not significant there" in t.details["note"]
+        assert t.bound.startswith("- [100.0, ")
     df = res.to_dataframe()
     assert df.loc[0, "censored"] is None and df.loc[0, "ci_low"] == FIRST
     assert "left" not in repr(res)

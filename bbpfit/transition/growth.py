@@ -4,8 +4,9 @@ Owns :func:`fit_growth`: given the strength ratio ``u(t) = theta-hat(t) / theta_
 spike over the recorded steps, observed only where the spike was significantly out (elsewhere
 known to be below the step's censoring point ``c(t)``, the ratio at which the test would have
 seen it), fit ``u = g(t)`` by censored maximum likelihood (:func:`bbpfit.transition.tobit`) for
-each law of :data:`GROWTH_LAWS`, keep the better one, and solve ``g(t*) = 1``: the step at which
-the spike crossed the BBP threshold. Steps where the spike is hidden in the bulk thus say "not
+each law of :data:`GROWTH_LAWS`, solve each for ``g(t*) = 1`` (the step at which the spike
+crossed the BBP threshold) and take the weighted median of the crossings (Akaike weights).
+Steps where the spike is hidden in the bulk thus say "not
 above ``c(t)`` yet", which pins ``t*`` without the lag of a first-detection rule. The crossing
 is constrained to the recorded steps (``bounds``), in the estimate and in every bootstrap
 replicate: a law that would put it before the first step says "at or before the first step"
@@ -17,13 +18,26 @@ diverges at the threshold like the slope of the inverse BBP map) and ``kappa`` f
 interval is a parametric bootstrap with AR(1) errors (the spectra of successive steps share
 their noise): the lag-one autocorrelation of the standardised residuals, bias-corrected for a
 fitted line (``(2 + 4 rho) / N``, Kendall's ``(1 + 3 rho) / N`` plus the fitted slope), drives
-the simulated errors; censoring is re-applied and the chosen law refitted each time (its rate
-too, for the saturating law). The law is chosen by likelihood with a preference for the
-linear one (:data:`PREFER_FIRST`), the difference scaled by the effective sample size under
-AR(1) errors, ``(1 - rho) / (1 + rho)`` per row.
+the simulated errors; censoring is re-applied and the law refitted each time (its rate or
+kink too). Every law with a weight of at least :data:`W_MIN` is bootstrapped and the
+replicates are pooled with the law's weight (model averaging, Buckland et al. 1997), so the
+interval carries the uncertainty of the law's choice, not only that of its parameters: a
+single law fitted to a trajectory of another shape covered 62% of held-out crossings at 90%.
+Weights: ``exp(ess (loglik - p))`` (``p`` parameters, AIC), the log-likelihood scaled by the
+effective sample size under AR(1) errors, ``ess = (1 - rho) / (1 + rho)`` per row, and a prior
+bonus of :data:`PREFER_FIRST` for the first law (the linear one).
+
+The laws describe the rise *around the crossing*: the window ends where the observed ratio
+reaches :data:`U_MAX` or the rise stalls, and a straight rise that stops dead (``"plateau"``,
+the kink profiled over the observed steps) competes with the smooth ones, so a
+rise-then-plateau is not fitted by a line through the plateau (whose root lies far before the
+record: ``t_unbounded = -335`` on a tiny BERT run).
 
 References
 ----------
+S. T. Buckland, K. P. Burnham and N. H. Augustin, "Model selection: an integral part of
+inference", Biometrics 53(2):603-618 (1997). doi:10.2307/2533961
+
 J. Tobin, "Estimation of relationships for limited dependent variables", Econometrica
 26(1):24-36 (1958). doi:10.2307/1907382
 
@@ -34,7 +48,7 @@ M. G. Kendall, "Note on bias in the estimation of autocorrelation", Biometrika 4
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -43,14 +57,35 @@ from .tobit import tobit_fit
 __all__ = ["GROWTH_LAWS", "GrowthFit", "fit_growth"]
 
 #: Growth laws ``g(t)``: ``"linear"`` ``a + b t``; ``"exponential"`` ``exp(a + b t)``;
-#: ``"saturating"`` ``a - b exp(-r t)`` (the signal of the linear teacher-student model,
-#: ``s (1 - (1 - lr)^t)``; ``r`` profiled on a grid and counted as a parameter, and only rates
-#: that level off, 80% of the way, within the observed steps: a curved rise is not a plateau).
-GROWTH_LAWS = ("linear", "exponential", "saturating")
+#: ``"saturating"`` ``a - b exp(-r t)`` (the signal of the linear teacher-student
+#: model, ``s (1 - (1 - lr)^t)``; ``r`` profiled on a grid and counted as a parameter, and only
+#: rates that level off, 80% of the way, within the observed steps); ``"plateau"``
+#: ``a + b min(t, k)`` (a straight rise that stops at the kink ``k``, profiled over the observed
+#: steps). Also available through ``laws=``, not a default: ``"quadratic"`` ``a + b t + c t^2``
+#: (it took the weight on straight rises whose noise happened to curve and put ``t*`` 27% late
+#: in tests/test_transition_cli.py).
+GROWTH_LAWS = ("linear", "exponential", "saturating", "plateau")
+#: Regression parameters of each law (a profiled rate or kink counts).
+_NPAR = {"linear": 2, "exponential": 2, "quadratic": 3, "saturating": 3, "plateau": 3}
+#: Kinks of the ``"plateau"`` law tried: the first observed steps, leaving this many on the
+#: plateau ...
+_PLATEAU_MIN = 3
+#: ... at most this many candidates.
+_KINKS = 12
+#: Temperature of the model weights: log-likelihood differences (already scaled by the effective
+#: sample size) are divided by it before ``exp``; above 1 the weights spread over the laws that
+#: fit about as well (tuned on the tuning cells of docs/transition.md, section 1b).
+TEMPER = 1.0
+#: Laws below this weight are left out of the bootstrap ...
+W_MIN = 0.02
+#: ... and each law kept gets at least this many replicates (weighted by its share).
+N_BOOT_MIN = 40
 _RATES = np.geomspace(0.5, 40.0, 10)
 #: Window: the fit uses the steps until the (running-median) observed ratio reaches this value
-#: (at least :data:`MIN_OBSERVED` observed steps) ...
-U_MAX = 3.0
+#: (at least :data:`MIN_OBSERVED` observed steps; 3 before the growth laws were averaged: a
+#: narrower window fits the rise near the crossing, not the top of a sigmoid; 1.6-1.8 cost
+#: accuracy on straight rises, section 1b of docs/transition.md) ...
+U_MAX = 2.2
 MIN_OBSERVED = 8
 #: Fewest observed steps in the window to fit a law (fewer: the rise is not resolved).
 MIN_FIT = 4
@@ -59,10 +94,9 @@ MIN_FIT = 4
 #: line gains a quarter) and it never gains a quarter more later (the laws describe the rise,
 #: not a saturation).
 STALL = 0.1
-#: Log-likelihood margin by which another law must beat the linear one to be kept: the laws
-#: have the same number of parameters, and an exponential fitted to a line by chance puts
-#: ``t*`` early (its backward extrapolation flattens), so the simpler extrapolation is favoured
-#: unless the data clearly curve (a likelihood ratio above ``e^2``, about 7).
+#: Prior bonus (log units) of the first law in the model weights: an exponential or a parabola
+#: fitted to a line by chance puts ``t*`` early (its backward extrapolation flattens), so the
+#: simpler extrapolation is favoured unless the data clearly curve (odds ``e^2``, about 7).
 PREFER_FIRST = 2.0
 _U_FLOOR = 1.02
 #: ``sd(u-hat)^2 ~ 1 + _SHAPE / (u^4 - 1)``: the spread of the inverted outlier, measured with
@@ -79,7 +113,7 @@ class GrowthFit:
     Attributes
     ----------
     law : str
-        The law kept (a member of :data:`GROWTH_LAWS`).
+        The law of largest weight (a member of :data:`GROWTH_LAWS`).
     t_cross, ci_low, ci_high : float
         ``g(t*) = 1`` and its bootstrap percentile interval (NaN if not solvable).
     loglik : dict
@@ -101,6 +135,9 @@ class GrowthFit:
         ``"left"`` when the root lies before the first recorded step (``t_cross`` is then that
         step: the crossing happened at or before it), ``"right"`` when it lies after the last
         one (``t_cross`` is the last step), None inside.
+    weights : dict
+        Model weight of each law that rises through the threshold (they sum to 1); the
+        crossing is the weighted median of their crossings and the interval pools their bootstrap replicates.
     """
 
     law: str
@@ -116,6 +153,7 @@ class GrowthFit:
     n_boot_failed: int
     t_unbounded: float = math.nan
     censored: str | None = None
+    weights: dict = field(default_factory=dict)
 
 
 def _scale(g):
@@ -126,6 +164,10 @@ def _scale(g):
 def _design(law, tau, rate):
     if law == "saturating":
         return np.stack([np.ones_like(tau), -np.exp(-rate * tau)], axis=1)
+    if law == "quadratic":
+        return np.stack([np.ones_like(tau), tau, tau * tau], axis=1)
+    if law == "plateau":  # a straight rise that stops at the kink ``rate``
+        return np.stack([np.ones_like(tau), np.minimum(tau, rate)], axis=1)
     return np.stack([np.ones_like(tau), tau], axis=1)
 
 
@@ -140,7 +182,7 @@ def _fit_once(law, X, u, c, obs):
             y, cc, ss = u, c, s
         try:
             beta, kappa, ll, ok = tobit_fit(X, y, cc, ss, obs)
-        except np.linalg.LinAlgError:  # a degenerate design (seen in a bootstrap replicate)
+        except np.linalg.LinAlgError:  # a degenerate design (a bootstrap replicate, no support)
             return None
         if not ok:
             return None
@@ -153,18 +195,19 @@ def _fit_once(law, X, u, c, obs):
 
 def _fit_law(law, tau, u, c, obs, rate=None):
     """Fit ``law``; the saturating law profiles its rate over :data:`_RATES` (or uses ``rate``)."""
-    if law != "saturating":
+    if law not in ("saturating", "plateau"):
         return _fit_once(law, _design(law, tau, 0.0), u, c, obs)
     best = None
-    span = float(np.ptp(tau[obs])) if obs.any() else 0.0
-    rates = _RATES[_RATES * span >= math.log(5.0)]  # it must level off (80%) where it is seen
+    if law == "plateau":
+        rates = tau[obs][1:-_PLATEAU_MIN][:_KINKS]  # two observed rows on the rise at least
+    else:
+        span = float(np.ptp(tau[obs])) if obs.any() else 0.0
+        rates = _RATES[_RATES * span >= math.log(5.0)]  # it must level off (80%) where seen
     for r in (rates if rate is None else (rate,)):
         fit = _fit_once(law, _design(law, tau, r), u, c, obs)
         if fit is not None and (best is None or fit["ll"] > best["ll"]):
             best = fit
             best["rate"] = r
-    if best is not None and rate is None:
-        best["ll"] -= 1.0  # the profiled rate is a third parameter (AIC)
     return best
 
 
@@ -175,11 +218,21 @@ def _fitted(law, fit):
 
 def _crossing(law, fit):
     """``tau*`` with ``g(tau*) = 1``, NaN if the law does not rise through 1."""
+    if law == "quadratic":  # the root where the parabola rises
+        b0, b1, b2 = fit["beta"]
+        disc = b1 * b1 - 4.0 * b2 * (b0 - 1.0)
+        if disc < 0:
+            return math.nan
+        den = b1 + math.sqrt(disc)  # (-b1 + sqrt(disc)) / (2 b2), stable as b2 -> 0
+        return 2.0 * (1.0 - b0) / den if den > 0 else math.nan
     b0, b1 = fit["beta"]
     if not b1 > 0:
         return math.nan
     if law == "linear":
         return (1.0 - b0) / b1
+    if law == "plateau":
+        r = (1.0 - b0) / b1
+        return r if r <= fit["rate"] else math.nan
     if law == "exponential":
         return -b0 / b1
     if not b0 > 1.0:  # saturating: b0 - b1 exp(-rate tau) = 1
@@ -194,19 +247,6 @@ def _fits(tau, u, c, obs, laws):
         if res is not None:
             fits[law] = res
     return fits
-
-
-def _choose(fits, laws, ess):
-    """The law kept: the first of ``laws`` unless another beats it by :data:`PREFER_FIRST`
-    log-likelihood units, after scaling the difference by ``ess`` (effective sample size per
-    row under AR(1) errors)."""
-    if not fits:
-        return None
-    lls = {law: res["ll"] for law, res in fits.items()}
-    law = max(lls, key=lls.get)
-    if laws[0] in fits and ess * (lls[law] - lls[laws[0]]) < PREFER_FIRST:
-        law = laws[0]
-    return law
 
 
 def _ar1(resid, obs, n_obs):
@@ -260,6 +300,56 @@ def _bounded(x, lo, hi):
     return x, None
 
 
+
+def _weights(fits, ess, first):
+    """Akaike weights of the fitted laws, the log-likelihood differences scaled by ``ess`` and
+    tempered by :data:`TEMPER` (module docstring)."""
+    score = {law: ess * (f["ll"] - _NPAR[law] + (PREFER_FIRST if law == first else 0.0))
+             / TEMPER for law, f in fits.items()}
+    top = max(score.values())
+    w = {law: math.exp(s - top) for law, s in score.items()}
+    tot = sum(w.values())
+    return {law: v / tot for law, v in w.items()}
+
+
+def _wmedian(cross, w):
+    """Weighted median of the laws' crossings: robust to one law's far extrapolation (a line
+    through a plateau has its root hundreds of steps before the record)."""
+    laws = sorted(w, key=lambda k: cross[k])
+    acc = 0.0
+    for k in laws:
+        acc += w[k]
+        if acc >= 0.5:
+            return cross[k]
+    return cross[laws[-1]]
+
+
+def _wquantile(x, w, q):
+    """Quantiles ``q`` of the weighted sample ``(x, w)`` (linear interpolation of the CDF)."""
+    order = np.argsort(x)
+    x, w = x[order], w[order]
+    cdf = (np.cumsum(w) - 0.5 * w) / np.sum(w)
+    return np.interp(q, cdf, x)
+
+
+def _boot_law(law, fit, tau, c, rho, kappa_min, n_b, rng):
+    """``n_b`` crossings (tau units) refitted to AR(1) replicates of ``law``'s fit."""
+    draws = np.full(n_b, np.nan)
+    innov = math.sqrt(1.0 - rho * rho)
+    lin = fit["X"] @ fit["beta"]
+    cut = np.log(c) if law == "exponential" else c
+    scale = max(fit["kappa"], kappa_min) * fit["s"]
+    for b in range(n_b):  # the law is kept; its parameters (and rate) are refitted
+        e = rng.standard_normal(tau.size)
+        for i in range(1, tau.size):
+            e[i] = rho * e[i - 1] + innov * e[i]
+        y = lin + scale * e
+        fit_b = _fit_law(law, tau, np.exp(y) if law == "exponential" else y, c, y >= cut)
+        if fit_b is not None:
+            draws[b] = _crossing(law, fit_b)
+    return draws
+
+
 def fit_growth(t, u, c, obs, *, kappa_min=0.0, confidence_level=0.9, n_boot=400, laws=GROWTH_LAWS,
                rng=None, bounds=None):
     """Censored fit of ``u(t)`` by each growth law, the crossing ``g(t*) = 1`` and its interval.
@@ -276,17 +366,21 @@ def fit_growth(t, u, c, obs, *, kappa_min=0.0, confidence_level=0.9, n_boot=400,
     Returns
     -------
     GrowthFit or None
-        None when fewer than 3 observed rows (nothing to fit).
+        None when fewer than :data:`MIN_FIT` observed rows in the window (nothing to fit).
 
     Notes
     -----
+    The crossing is the weighted median of the laws' crossings ``t*_L`` (weights ``w_L``) over
+    the laws that rise through the threshold, and the interval the weighted percentiles of the
+    pooled bootstrap replicates of every law (each law's replicates weighted by ``w_L``): the
+    uncertainty of the law's choice is in the interval, not only that of its parameters.
+
     The crossing is constrained to ``bounds``: nothing is known of ``u`` outside the recorded
     steps, so a root of the law there is an extrapolation, not an estimate. For a rising law
     the constraint ``t* >= lo`` is ``g(lo) <= 1``, linear in the coefficients (and in Olsen's
     parameters), so the constrained maximum of the concave censored likelihood lies on
     ``g(lo) = 1`` whenever the unconstrained root is earlier: the constrained estimate is the
-    root limited to ``bounds`` (exactly for the linear and exponential laws; the saturating
-    law's profiled rate is kept). Each bootstrap replicate is limited in the same way, so a
+    root limited to ``bounds``. Each bootstrap replicate is limited in the same way, so a
     replicate before the window counts at the first step and the interval cannot leave the
     recorded steps. ``censored`` says on which side the point estimate was limited.
     """
@@ -305,40 +399,44 @@ def fit_growth(t, u, c, obs, *, kappa_min=0.0, confidence_level=0.9, n_boot=400,
     if not fits:
         return None
     n_obs = int(np.count_nonzero(obs))
-    top = max(fits, key=lambda k: fits[k]["ll"])  # residuals of the best fit: misfit is no noise
+    top = max(fits, key=lambda k: fits[k]["ll"] - _NPAR[k])  # misfit is no noise
     rho = _ar1(np.nan_to_num(_resid(top, fits[top], u)), obs, n_obs)
     ess = (1.0 - rho) / (1.0 + rho)
-    law = _choose(fits, laws, ess)
-    fit = fits[law]
-    tc = _crossing(law, fit)
-    if law != top:
-        rho = _ar1(np.nan_to_num(_resid(law, fit, u)), obs, n_obs)
+    cross = {law: _crossing(law, f) for law, f in fits.items()}
+    w = {law: v for law, v in _weights(fits, ess, laws[0]).items() if math.isfinite(cross[law])}
+    if not w:
+        tc = math.nan
+        law = top
+    else:
+        tot = sum(w.values())
+        w = {law: v / tot for law, v in w.items()}
+        law = max(w, key=w.get)
+        tc = _wmedian(cross, w)
     lls = {k: v["ll"] for k, v in fits.items()}
     rng = np.random.default_rng(rng)
-    draws = np.full(n_boot, np.nan)
-    innov = math.sqrt(1.0 - rho * rho)
-    lin = fit["X"] @ fit["beta"]
-    cut = np.log(c) if law == "exponential" else c
-    scale = max(fit["kappa"], kappa_min) * fit["s"]
-    for b in range(n_boot):  # the law is kept; its parameters (and rate) are refitted
-        e = rng.standard_normal(t.size)
-        for i in range(1, t.size):
-            e[i] = rho * e[i - 1] + innov * e[i]
-        y = lin + scale * e
-        fit_b = _fit_law(law, tau, np.exp(y) if law == "exponential" else y, c, y >= cut)
-        if fit_b is not None:
-            draws[b] = _crossing(law, fit_b)
-    ok = np.isfinite(draws)
+    xs, ws, n_fail, n_all = [], [], 0, 0
+    for k, wk in w.items():
+        if wk < W_MIN:
+            continue
+        n_b = max(int(math.ceil(n_boot * wk)), N_BOOT_MIN)
+        d = _boot_law(k, fits[k], tau, c, rho, kappa_min, min(n_b, n_boot), rng)
+        ok = np.isfinite(d)
+        n_fail += int(n_b - ok.sum())
+        n_all += n_b
+        if ok.any():
+            xs.append(d[ok])
+            ws.append(np.full(ok.sum(), wk / ok.sum()))
     a = (1.0 - confidence_level) / 2.0
     lo = hi = math.nan
-    if math.isfinite(tc) and np.count_nonzero(ok) >= max(10, n_boot // 2):
-        # each replicate's crossing constrained to the recorded steps, like the estimate
-        lo, hi = np.quantile(np.clip(t0 + ts * draws[ok], lo_t, hi_t), [a, 1.0 - a])
+    if math.isfinite(tc) and xs and n_fail <= (3 * n_all) // 4:  # a plateau may stay below 1
+        x = np.clip(t0 + ts * np.concatenate(xs), lo_t, hi_t)
+        lo, hi = _wquantile(x, np.concatenate(ws), [a, 1.0 - a])
     t_raw = t0 + ts * tc if math.isfinite(tc) else math.nan
     t_cross, censored = _bounded(t_raw, lo_t, hi_t)
-    if censored is not None and math.isfinite(lo):  # the interval reaches the bound it is at
+    if math.isfinite(lo):  # the interval holds the estimate (a model average may not be inside)
         lo, hi = min(lo, t_cross), max(hi, t_cross)
     return GrowthFit(law=law, t_cross=t_cross, ci_low=float(lo), ci_high=float(hi), loglik=lls,
-                     kappa=float(fit["kappa"]), rho=rho, n_observed=n_obs,
+                     kappa=float(fits[law]["kappa"]), rho=rho, n_observed=n_obs,
                      n_censored=int(t.size - n_obs), window=(float(t[0]), float(t[-1])),
-                     n_boot_failed=int(n_boot - ok.sum()), t_unbounded=t_raw, censored=censored)
+                     n_boot_failed=n_fail, t_unbounded=t_raw, censored=censored,
+                     weights={k: round(v, 4) for k, v in w.items()})

@@ -3,9 +3,11 @@
 For a rank that ``"detect"`` finds, the ratio ``u(t) = theta-hat / theta_c`` (both from the bulk
 the layer has at step ``t``: MP inverse while its edge is MP, empirical D-transform otherwise) is
 *observed* at the steps where the spike is significant at ``crit_level`` and *censored* at the
-others, below the ratio the test would have needed there. A linear and an exponential law in
-``t`` are fitted by censored maximum likelihood and the better one is solved for ``u = 1``
-(:func:`bbpfit.transition.growth.fit_growth`); the interval is a parametric AR(1) bootstrap.
+others, below the ratio the test would have needed there. Several growth laws in ``t`` (linear,
+exponential, saturating, rise-then-plateau) are fitted by censored maximum
+likelihood around the crossing, each solved for ``u = 1``, and the crossings averaged with
+Akaike weights (:func:`bbpfit.transition.growth.fit_growth`); the interval pools the
+parametric AR(1) bootstraps of the laws, so it carries the uncertainty of the law's choice.
 The censored steps pull ``t*`` back from the detection, removing the lag of ``"detect"``.
 The crossing and its interval are constrained to the recorded steps: when the fitted law is
 already above the threshold at the first step, the estimate is that step with
@@ -52,7 +54,7 @@ def bbp(layer: LayerData, rank: int) -> Estimate:
         return Estimate(True, ci_low=start, ci_high=first, first_detected=first,
                         details={"note": "growth law not solvable; detection as upper bound"})
     details = {"law": fit.law, "n_observed": fit.n_observed, "n_censored": fit.n_censored,
-               "rho": round(fit.rho, 3), "window": fit.window}
+               "rho": round(fit.rho, 3), "window": fit.window, "weights": fit.weights}
     if fit.censored is not None:
         details["t_unbounded"] = round(float(fit.t_unbounded), 3)  # the law's own root, for reference
     if fit.censored == "left":
