@@ -18,7 +18,6 @@ import numpy as np
 import pandas as pd
 
 from .._validation import UNSET, check_int, renamed
-from ..fit import fit_mp_array
 from ..zoo.layer import iter_reports
 from ..zoo.nulls import default_null_cache
 from ..zoo.table import frame_from_reports
@@ -94,27 +93,28 @@ def transition_table(result, layers) -> pd.DataFrame:
 
 
 def _transitions(ds, alpha, notes):
+    """``(table, result)`` of :func:`bbpfit.transition_time`, or ``(None, None)`` with a note."""
     try:
         from ..transition import transition_time
     except ImportError:
         notes.append("transition steps skipped: bbpfit.transition is not installed")
-        return None
+        return None, None
     try:
         result = transition_time(ds, alpha=alpha, null_cache=default_null_cache())
         table = transition_table(result, [str(v) for v in ds["layer"].values])
         table.attrs["confidence_level"] = getattr(result, "confidence_level", float("nan"))
-        return table
+        return table, result
     except Exception as exc:  # the demo reports, it does not stop
         notes.append(f"transition steps skipped: transition_time failed ({type(exc).__name__}: "
                      f"{exc})")
-        return None
+        return None, None
 
 
 def _safe(name: str) -> str:
     return re.sub(r"[^\w.-]+", "_", name)
 
 
-def _figures(out: Path, ds, reports, transitions) -> list[Path]:
+def _figures(out: Path, ds, reports, transitions, result) -> list[Path]:
     from matplotlib.figure import Figure
 
     from ..plot import plot_spectrogram, plot_spectrum
@@ -127,17 +127,21 @@ def _figures(out: Path, ds, reports, transitions) -> list[Path]:
         paths.append(out / f"spectrum_{_safe(rep.name)}.png")
         fig.savefig(paths[-1], dpi=120)
     for layer in (str(v) for v in ds["layer"].values):
-        lay = ds.sel(layer=layer)
-        n, m = int(lay["n"]), int(lay["m"])
-        lam = np.asarray(lay["eigenvalues"].values, dtype=float)[:, :m]
-        edge = fit_mp_array(lam, n).upper_edge
+        edge = band = None
+        if result is not None and layer in result.layers:
+            # the edge of the null each step's test used and the value it calls significant, so
+            # an eigenvalue is drawn above the band exactly when a spike is reported
+            diag = result.diagnostics.sel(layer=layer)
+            edge = diag["test_edge"].values
+            band = (edge, diag["test_crit"].values)
         crossings = []  # every detected rank's transition, not only rank 0's
         if transitions is not None:
             hit = transitions[(transitions["layer"] == layer) & transitions["detected"]]
             crossings = [SimpleNamespace(**row) for row in hit.sort_values("rank")[
                 ["rank", "step", "ci_low", "ci_high", "detected"]].to_dict("records")]
         fig = Figure(figsize=(7.0, 4.0), layout="constrained")
-        plot_spectrogram(ds, layer, ax=fig.add_subplot(), edge=edge, transition=crossings,
+        plot_spectrogram(ds, layer, ax=fig.add_subplot(), edge=edge, band=band,
+                         transition=crossings, edge_label="edge of the test's null",
                          title=f"{layer}: top eigenvalues over training")
         paths.append(out / f"spectrogram_{_safe(layer)}.png")
         fig.savefig(paths[-1], dpi=120)
@@ -198,13 +202,13 @@ def run_demo(out=None, *, steps: int = 400, every: int = 5, rng=UNSET, method: s
     say("estimating transition steps ...")
     t0 = time.perf_counter()
     ds = open_spectra(store)
-    transitions = _transitions(ds, alpha, notes)
+    transitions, transition_result = _transitions(ds, alpha, notes)
     seconds["transitions"] = time.perf_counter() - t0
     paths = []
     if figures:
         say("drawing figures ...")
         t0 = time.perf_counter()
-        paths = _figures(out, ds, reports, transitions)
+        paths = _figures(out, ds, reports, transitions, transition_result)
         seconds["figures"] = time.perf_counter() - t0
     table.to_csv(out / "layers.csv", index=False)
     if transitions is not None:
