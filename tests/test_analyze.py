@@ -60,6 +60,9 @@ def test_untestable_layers_get_a_note_not_an_error(state):
     assert np.isfinite(table.loc["gate.weight", "sigma2"])  # still fitted
     assert "all-zero" in table.loc["dead.weight", "notes"] and pd.isna(table.loc["dead.weight", "n_spikes"])
     assert not table.loc[["gate.weight", "dead.weight"], "significant"].any()
+    # an untested layer has no law either: no tail exponent from a handful of eigenvalues
+    assert table.loc[["gate.weight", "dead.weight"], ["alpha", "pl_pvalue"]].isna().all().all()
+    assert (table.loc[["gate.weight", "dead.weight"], "bulk_law"] == "").all()
 
 
 def test_same_as_spike_test_per_layer_with_adjustment(state):

@@ -183,13 +183,14 @@ def analyze_layer(name: str, weight, *, alpha: float = 0.05, method: str = "auto
                                  f"them is not Marchenko-Pastur (p = {res.mp_pvalue:.2g})")
                 elif not res.spikes_interpretable:
                     notes.append(f"the bulk is not Marchenko-Pastur (p = {res.mp_pvalue:.2g})")
-        pl = _powerlaw(spec, name)
+        pl = _powerlaw(spec, name) if res is not None else None  # untested: no law either
     notes += [n for n in _notes_of(caught) if n not in notes]
     return LayerReport(name, shape, spec, res, fit, eff, tuple(notes), pl)
 
 
 def _powerlaw(spec: Spectrum, name: str) -> PowerLawFit | None:
-    """The tail fit of the layer, seeded by its name (so it never depends on the layer order)."""
+    """The tail fit of a tested layer, seeded by its name (so it never depends on the layer
+    order)."""
     if np.unique(spec.eigenvalues[spec.eigenvalues > 0]).shape[0] < 3:
         return None
     return fit_powerlaw(spec, n_boot=200, n_gof=100, compare=False,
