@@ -161,8 +161,10 @@ def test_transition_warning_is_one_line_and_help_matches_left_censored_rows(tmp_
             w.append(10 * i, [early.eigenvalues[i], small.eigenvalues[i]], loss=1.0, lr=0.1)
     proc = _cli_subprocess("transition", path, "--max-spikes", "1", "--format", "csv")
     assert proc.returncode == 0, proc.stderr
-    assert proc.stderr.splitlines() == ["warning: layer 'small.weight' skipped: m = 10 < 24 "
-                                        "eigenvalues"]  # was a Python warning with a source line
+    assert proc.stderr.splitlines() == [  # was a Python warning with a source line
+        "warning: layer 'small.weight': m = 10 < 24: exact MP test and 'detect' only; too few "
+        "eigenvalues to fit a soft edge or measure strengths, so a deformed bulk cannot be told "
+        "from spikes"]
     row = pd.read_csv(io.StringIO(proc.stdout)).iloc[0]
     assert row["censored"] == "left" and bool(row["detected"])
     help_text = " ".join(run("transition", "--help").output.split())
