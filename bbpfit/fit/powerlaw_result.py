@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from .._text import key_value_table
 from .powerlaw_compare import LikelihoodRatio
 
 
@@ -88,10 +89,7 @@ class PowerLawFit:
             rows.append((f"vs {name}", f"R = {lr.statistic:+.3g}, p = {lr.pvalue:.3g} "
                                        f"-> {lr.favoured}"))
         title = "Power-law tail fit" + (f": {self.name}" if self.name else "")
-        width = max(len(k) for k, _ in rows)
-        lines = [title, "=" * max(len(title), 40)]
-        lines += [f"{k:<{width}}  {v}" for k, v in rows]
-        return "\n".join(lines)
+        return key_value_table(title, rows)
 
     def __repr__(self) -> str:
         name = f"{self.name!r}, " if self.name else ""

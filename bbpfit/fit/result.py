@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 
+from .._text import key_value_table
 from ..laws.marchenko_pastur import MarchenkoPastur, marchenko_pastur
 
 
@@ -113,10 +114,7 @@ class MPFit:
             rows.append(("MP goodness of fit", f"p = {self.gof_pvalue:.3g} after {self.gof_k} "
                                                f"spikes (CvM {self.gof_statistic:.3g})"))
         title = "Marchenko-Pastur bulk fit" + (f": {self.name}" if self.name else "")
-        width = max(len(k) for k, _ in rows)
-        lines = [title, "=" * max(len(title), 40)]
-        lines += [f"{k:<{width}}  {v}" for k, v in rows]
-        return "\n".join(lines)
+        return key_value_table(title, rows)
 
     def __repr__(self) -> str:
         name = f"{self.name!r}, " if self.name else ""
