@@ -85,8 +85,8 @@ def main():
     for m, k, v, s in per:
         print(f"m = {m:5d} ({k} draws): (theta_c / theta_c-hat - 1) m^(1/3) = {v:.4f} +- {s:.4f}")
     print(f"weighted least squares through the origin: {wls:.4f} +- {wls_se:.4f}")
-    print(f"_FS measured (mean over sizes) = {fs:.4f} +- {se:.4f} (Monte-Carlo SE); pinned = {diagnostics._FS}; "
-          f"{time.perf_counter() - t0:.0f} s")
+    print(f"_FS measured (mean over sizes) = {fs:.4f} +- {se:.4f} (Monte-Carlo SE); "
+          f"pinned = {diagnostics._FS}; {time.perf_counter() - t0:.0f} s")
 
 
 if __name__ == "__main__":
