@@ -3,8 +3,9 @@
 ``scripts/make_edge_null_table.py`` regenerates the edge null table (``_T``, ``_TAIL``,
 ``AIRY_MEANS``); the test re-derives the table's body from 3000 fresh draws at a smaller size
 (the statistic is free of size) and the first Airy mean from the exact top eigenvalue.
-``scripts/make_fs_constant.py``, ``make_shape_constant.py`` and ``make_widen_factor.py``
-re-measure ``_FS``, ``_SHAPE`` and ``WIDEN`` by the recipes of their modules; the tests below run
+``scripts/make_fs_constant.py``, ``make_shape_constant.py``, ``make_widen_factor.py`` and
+``make_bbp_noise_scale.py`` re-measure ``_FS``, ``_SHAPE``, ``WIDEN`` and the bbp noise scale
+``kappa_mp`` by the recipes of their modules; the tests below run
 their measurement functions with few repetitions and require the pinned value within a stated
 multiple of the run's Monte-Carlo error.
 """
@@ -20,6 +21,7 @@ from scipy import stats
 from bbpfit.laws.tracy_widom import tracy_widom
 from bbpfit.laws.wishart import top_eigenvalues
 from bbpfit.transition import diagnostics, edge_null, growth, hinge
+from bbpfit.transition.methods.bbp import kappa_mp
 
 SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
 
@@ -37,6 +39,7 @@ def test_pinned_values():
     assert hinge.WIDEN == 2.5  # widening of the hinge bootstrap interval
     assert edge_null._TAIL == 2.06  # power-law tail of the edge null
     assert edge_null.EDGE_K == 16
+    assert kappa_mp(400, 100) == pytest.approx(1.05 * 0.25**-0.27 / 20)  # bbp factor
     assert edge_null._T.shape == edge_null._LOG_SF.shape == (42,)
     assert np.all(np.diff(edge_null._T) > 0) and np.all(np.diff(edge_null._LOG_SF) < 0)
 
@@ -113,3 +116,16 @@ def test_widen_gives_nominal_coverage_on_the_tuning_trajectories():
     assert w.size == 16 and hinge.WIDEN == 2.5  # the module's value is restored
     cov = np.mean(w <= hinge.WIDEN)
     assert cov >= 0.9 - 3 * math.sqrt(0.9 * 0.1 / w.size), (cov, np.round(w, 2))
+
+
+@pytest.mark.slow
+def test_bbp_noise_scale_regenerates_within_monte_carlo_error():
+    # sqrt(n) sd(u-hat) / s(u) = a q^b at u = 2 from the exact spiked sampler; full script (q 0.25,
+    # 0.5, 1 x n 400, 800, 1600, 2000 draws): a = 1.057 +- 0.009, b = -0.269 +- 0.009 against the
+    # pinned 1.05 and -0.27. Reduced run (n = 400, q = 0.25 and 1): both within 3 SE.
+    a, se_a, b, se_b, rows = _script("make_bbp_noise_scale").measure_kappa(
+        ratios=(0.25, 1.0), sizes=(400,), reps=1500, seed=5)
+    assert 0.005 < se_a < 0.05 and 0.005 < se_b < 0.05
+    a_pin = kappa_mp(400, 400) * 20.0  # the code's law, read back: a q^b / sqrt(n)
+    b_pin = math.log(kappa_mp(400, 100) / kappa_mp(400, 400)) / math.log(0.25)
+    assert abs(a - a_pin) < 3 * se_a and abs(b - b_pin) < 3 * se_b, (a, se_a, b, se_b)
