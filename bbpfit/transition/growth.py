@@ -181,7 +181,8 @@ def _fit_once(law, X, u, c, obs):
         else:
             y, cc, ss = u, c, s
         try:
-            beta, kappa, ll, ok = tobit_fit(X, y, cc, ss, obs)
+            # contiguous copies: one compiled signature of the kernel, whatever slices came in
+            beta, kappa, ll, ok = tobit_fit(*(np.ascontiguousarray(a) for a in (X, y, cc, ss, obs)))
         except np.linalg.LinAlgError:  # a degenerate design (a bootstrap replicate, no support)
             return None
         if not ok:
