@@ -26,6 +26,7 @@ benchmark used 100). About 1-2 s per run on one core; ``tests/test_tuned_constan
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import math
 import sys
 import time
@@ -34,24 +35,21 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
 from bbpfit.simulate import spike_trajectory  # noqa: E402
 from bbpfit.transition import hinge, transition_time  # noqa: E402
 
+# the growth laws of the benchmark's section 1 (same draws from the same rng), not a copy of them
+_spec = importlib.util.spec_from_file_location("transition_accuracy",
+                                               ROOT / "benchmarks" / "transition_accuracy.py")
+_accuracy = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_accuracy)
+_law = _accuracy._law
+
 #: (drift, seed) of the 400 x 200 rows of section 1 of ``benchmarks/transition_accuracy.py``.
 ROWS = ((0.1, 1), (0.3, 3))
-
-
-def _law(kind, tc, steps, rng):
-    """``theta(t)`` of ``benchmarks/transition_accuracy.py`` (same draws from ``rng``)."""
-    end = rng.uniform(1.8, 3.0)
-    if kind == "linear":
-        a = end * tc / (steps - 1)
-        return lambda t: a * np.asarray(t, float)
-    th0 = rng.uniform(0.05, 0.3)
-    k = np.log(end / th0) / (steps - 1)
-    return lambda t: th0 * tc * np.exp(k * np.asarray(t, float))
 
 
 def _needed(est, t_star):

@@ -14,6 +14,7 @@ from the one-process analysis only in how ties are broken.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 from collections import deque
@@ -24,18 +25,15 @@ import numpy as np
 _STATE: dict = {}
 
 
-def _init(directory, blas_threads):
+def _init(directory, blas_limit):
     from ..inference import NullCache
     from .nulls import default_null_cache
+    from .threads import blas_threads
 
     _STATE["cache"] = default_null_cache() if directory is None else NullCache(directory=directory)
-    if blas_threads is not None:
-        try:
-            from threadpoolctl import threadpool_limits
-        except ImportError:
-            pass
-        else:
-            _STATE["limits"] = threadpool_limits(limits=blas_threads)
+    limits = contextlib.ExitStack()  # held for the worker's life
+    limits.enter_context(blas_threads(blas_limit))
+    _STATE["limits"] = limits
 
 
 def _work(name, weight, seed, options):
