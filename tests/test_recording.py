@@ -243,8 +243,8 @@ def test_top_k_vectors_match_svd(tmp_path):
     for i, name in enumerate(["0.weight", "1.weight"]):
         w = model[i].weight.detach().double()
         u, s, vh = torch.linalg.svd(w, full_matrices=False)
-        left = ds.left_vectors.sel(layer=name, step=0).values
-        right = ds.right_vectors.sel(layer=name, step=0).values
+        left = ds.left_vectors.sel(layer=name, vector_step=0).values
+        right = ds.right_vectors.sel(layer=name, vector_step=0).values
         rows, cols = w.shape
         assert np.isnan(left[:, rows:]).all() and np.isnan(right[:, cols:]).all()
         for j in range(3):

@@ -105,9 +105,9 @@ def test_top_k_vectors_round_trip(tmp_path):
     path = tmp_path / "s.bbp"
     _, written = _write(path, [0, 1], top_k=2)
     ds = open_spectra(path)
-    assert ds.left_vectors.dims == ("layer", "step", "k", "row")
+    assert ds.left_vectors.dims == ("layer", "vector_step", "k", "row")
     kw = written[1][1]
-    got = ds.right_vectors.sel(layer="a.weight", step=1).values
+    got = ds.right_vectors.sel(layer="a.weight", vector_step=1).values
     np.testing.assert_allclose(got[:, :3], kw["right_vectors"][0], rtol=1e-6)
     assert np.isnan(got[:, 3:]).all()
     with pytest.raises(ValueError, match="top_k"):

@@ -25,7 +25,7 @@ import threading
 import numpy as np
 
 from ..spectrum import eigenvalues
-from ..spectrum.eigenvalues import _is_torch
+from .vectors import spectrum_and_vectors, top_singular_vectors  # noqa: F401 - re-exported
 
 _STOP = object()
 
@@ -46,46 +46,6 @@ def snapshot(modules):
             events[w.device] = torch.cuda.Event()
             events[w.device].record(torch.cuda.current_stream(w.device))
     return snaps, events
-
-
-def top_singular_vectors(a, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Top-k singular vectors of a matrix (numpy array or torch tensor, on its device).
-
-    ``a`` is read as (rows, cols) = (a.shape[0], prod(a.shape[1:])). Computed from the float64
-    Gram matrix of the smaller side (``eigh``) and one product for the other side. Each pair's
-    sign makes the largest-magnitude entry of the right vector positive.
-
-    Returns
-    -------
-    left, right : numpy.ndarray
-        float32 arrays (k', rows) and (k', cols), k' = min(k, rows, cols), descending order.
-    """
-    if _is_torch(a):
-        import torch
-
-        a = a.detach().reshape(a.shape[0], -1).to(torch.float64)
-        eigh = torch.linalg.eigh
-    else:
-        a = np.asarray(a, np.float64).reshape(a.shape[0], -1)
-        eigh = np.linalg.eigh
-    rows, cols = a.shape
-    tall = rows >= cols
-    m = min(rows, cols)
-    k = min(k, m)
-    _, vecs = eigh(a.T @ a if tall else a @ a.T)
-    small = vecs[:, m - k:]                       # ascending eigenvalue order
-    big = (a @ small) if tall else (a.T @ small)  # = other-side vectors times s
-    norms = (big * big).sum(0) ** 0.5
-    big = big / (norms + (norms == 0))
-    small, big = (_numpy(x)[:, ::-1] for x in (small, big))
-    right, left = (small, big) if tall else (big, small)
-    idx = np.argmax(np.abs(right), axis=0)
-    sign = np.where(right[idx, np.arange(k)] < 0, -1.0, 1.0)
-    return (left * sign).T.astype(np.float32), (right * sign).T.astype(np.float32)
-
-
-def _numpy(x) -> np.ndarray:
-    return x.cpu().numpy() if _is_torch(x) else x
 
 
 def _cpu_array(w) -> np.ndarray:
@@ -113,32 +73,36 @@ class Computer:
         self._controller = None
         self._streams = {}
 
-    def __call__(self, snaps, events, scalars):
-        """Return ``(eigenvalues, left, right, floats)``; ``scalars`` (loss, lr) become floats."""
+    def __call__(self, snaps, events, scalars, vectors: bool = True):
+        """Return ``(eigenvalues, left, right, floats)``; ``scalars`` (loss, lr) become floats.
+
+        ``left``/``right`` are None unless ``top_k`` and ``vectors`` (this step keeps vectors).
+        """
+        vectors = bool(self.top_k and vectors)
         if events:
-            return self._cuda(snaps, events, scalars)
+            return self._cuda(snaps, events, scalars, vectors)
         with self._limit():
-            out = [self._one(_cpu_array(w)) for w in snaps]
-        return self._pack(out, scalars)
+            out = [self._one(_cpu_array(w), vectors) for w in snaps]
+        return self._pack(out, scalars, vectors)
 
-    def _one(self, a):
-        lam = eigenvalues(a)
-        vec = top_singular_vectors(a, self.top_k) if self.top_k else (None, None)
-        return lam, *vec
+    def _one(self, a, vectors):
+        if vectors:
+            return spectrum_and_vectors(a, self.top_k)
+        return eigenvalues(a), None, None
 
-    def _pack(self, out, scalars):
+    def _pack(self, out, scalars, vectors):
         lam, left, right = (list(x) for x in zip(*out, strict=True))
         floats = [None if s is None else float(s) for s in scalars]
-        return lam, (left if self.top_k else None), (right if self.top_k else None), floats
+        return lam, (left if vectors else None), (right if vectors else None), floats
 
-    def _cuda(self, snaps, events, scalars):
+    def _cuda(self, snaps, events, scalars, vectors):
         import torch
 
         out = []
         for w in snaps:
             if w.device.type != "cuda":
                 with self._limit():
-                    out.append(self._one(_cpu_array(w)))
+                    out.append(self._one(_cpu_array(w), vectors))
                 continue
             stream = self._streams.get(w.device)
             if stream is None:
@@ -146,10 +110,10 @@ class Computer:
             with torch.cuda.device(w.device), torch.cuda.stream(stream):
                 stream.wait_event(events[w.device])
                 w.record_stream(stream)  # the caching allocator must not reuse it early
-                out.append(self._one(w))
+                out.append(self._one(w, vectors))
         device = next(iter(events))
         with torch.cuda.device(device), torch.cuda.stream(self._streams[device]):
-            return self._pack(out, scalars)  # tensor loss/lr are read after the event, here
+            return self._pack(out, scalars, vectors)  # tensor loss/lr are read after the event, here
 
     def _limit(self):
         if self.blas_threads is None:

@@ -19,6 +19,7 @@ import weakref
 from .._validation import UNSET, check_int, renamed
 from .._warnings import RecordingWarning
 from ..store import SpectraWriter
+from ..store.schema import check_vectors_dtype
 from ..store.writer import check_flush_seconds
 from .compute import Computer, Worker, snapshot
 from .layers import select_layers
@@ -72,7 +73,19 @@ class SpectrumRecorder:
         loses at most ``flush_every`` steps and at most ``flush_seconds`` of recording, whichever
         is less (None: by count only).
     top_k_vectors : int, default 0
-        Also store the top-k left/right singular vectors per layer and step.
+        Also store the top-k left/right singular vectors per layer (0: none), at the steps
+        ``vector_step`` chosen by ``vectors_every``. They come from a partial method on the
+        weight's own device that reuses the Gram matrix and eigenvalues computed anyway
+        (:func:`bbpfit.recording.vectors.gram_top_vectors`), to ``|<v, v_svd>|^2 >= 1 - 1e-6``
+        except inside near-degenerate clusters (where only the cluster's subspace is defined).
+    vectors_every : int, optional
+        Keep vectors on the first recorded step in each window of ``vectors_every`` steps
+        (``step // vectors_every`` increases); in hook mode and with the trainer callbacks, the
+        steps that are multiples of ``vectors_every``, step 0 included. Must be a multiple of
+        ``every``. Default ``10 * every``: vectors cost one partial solve per layer on one
+        recorded step in ten.
+    vectors_dtype : {"float32", "float16"}, default "float32"
+        On-disk dtype of the vectors; float16 halves their size at ``1 - |<v, v32>|^2 ~ 1e-7``.
     background : bool, default True
         Compute spectra in a background thread (CPU) or on a side CUDA stream; False computes in
         the calling thread (deterministic timing, simpler debugging).
@@ -88,9 +101,10 @@ class SpectrumRecorder:
     ------
     ValueError
         ``every < 1``; ``flush_seconds`` not > 0; no weight matrices to record; a ``layers``
-        pattern matching nothing; ``path`` is a file, a non-store directory, or a store with
-        another convention, other layers or another ``top_k_vectors``. Nothing on disk is
-        created or changed then.
+        pattern matching nothing; ``vectors_every`` not a positive multiple of ``every``, or given
+        without ``top_k_vectors``; an unknown ``vectors_dtype``; ``path`` is a file, a non-store
+        directory, or a store with another convention, other layers, another ``top_k_vectors``
+        or ``vectors_dtype``. Nothing on disk is created or changed then.
     TypeError
         ``model`` is not a module, ``optimizer`` is not a torch optimizer.
 
@@ -122,7 +136,8 @@ class SpectrumRecorder:
                  module_types=None, embeddings=UNSET, include_embeddings=UNSET,
                  flush_every: int = 10,
                  flush_seconds: float | None = 60.0,
-                 top_k_vectors: int = 0, background: bool = True, step_fn=None,
+                 top_k_vectors: int = 0, vectors_every: int | None = None,
+                 vectors_dtype: str = "float32", background: bool = True, step_fn=None,
                  blas_threads: int | None = 1, max_pending: int = 1):
         import torch
 
@@ -130,6 +145,8 @@ class SpectrumRecorder:
         check_int(flush_every, "flush_every", minimum=1)
         flush_seconds = check_flush_seconds(flush_seconds)
         top_k_vectors = check_int(top_k_vectors, "top_k_vectors", minimum=0)
+        self.vectors_every = _vectors_every(vectors_every, self.every, top_k_vectors)
+        vectors_dtype = check_vectors_dtype(vectors_dtype)
         max_pending = check_int(max_pending, "max_pending", minimum=1)
         if blas_threads is not None:
             blas_threads = check_int(blas_threads, "blas_threads", minimum=1)
@@ -151,6 +168,7 @@ class SpectrumRecorder:
             "flush_seconds": flush_seconds,
             "module_types": [t.__name__ for t in (module_types or ())] or "default",
             "include_embeddings": bool(embeddings), "top_k_vectors": top_k_vectors,
+            "vectors_every": self.vectors_every, "vectors_dtype": vectors_dtype,
             "selection": repr(selection) if selection is not None else "default",
             "background": bool(background), "blas_threads": blas_threads,
             "step_source": "step_fn" if step_fn else ("optimizer" if optimizer else "record"),
@@ -160,9 +178,11 @@ class SpectrumRecorder:
                  "optimizer_class": _qualname(optimizer) if optimizer is not None else "",
                  "bbpfit_recorder": json.dumps(settings)}
         self._writer = SpectraWriter(path, self.layers, attrs=attrs, top_k=top_k_vectors,
-                                     flush_every=flush_every, flush_seconds=flush_seconds)
+                                     vectors_dtype=vectors_dtype, flush_every=flush_every,
+                                     flush_seconds=flush_seconds)
         self.path = self._writer.path
         self.last_step = self._writer.last_step
+        self._last_vector_step = self._writer.last_vector_step
         self._computer = Computer(top_k_vectors, blas_threads)
         self._worker = Worker(self._process, max_pending) if background else None
         self._pending_loss = None
@@ -242,17 +262,26 @@ class SpectrumRecorder:
             lr = self.optimizer.param_groups[0].get("lr")
         loss, lr = _detached(loss), _detached(lr)
         snaps, events = snapshot(self._modules)
-        item = (step, time.time(), snaps, events, (loss, lr))
+        vectors = self._wants_vectors(step)
+        item = (step, time.time(), snaps, events, (loss, lr), vectors)
         self.last_step = step
+        if vectors:
+            self._last_vector_step = step
         if self._worker is None:
             self._process(item)
         else:
             self._worker.submit(item)
         return True
 
+    def _wants_vectors(self, step: int) -> bool:
+        if not self.vectors_every:
+            return False
+        last = self._last_vector_step
+        return last is None or step // self.vectors_every > last // self.vectors_every
+
     def _process(self, item) -> None:
-        step, wall, snaps, events, scalars = item
-        lam, left, right, (loss, lr) = self._computer(snaps, events, scalars)
+        step, wall, snaps, events, scalars, vectors = item
+        lam, left, right, (loss, lr) = self._computer(snaps, events, scalars, vectors)
         self._writer.append(step, lam, wall_time=wall, loss=loss, lr=lr,
                             left_vectors=left, right_vectors=right)
 
@@ -293,6 +322,19 @@ class SpectrumRecorder:
         state = "closed" if self._closed else f"last_step={self.last_step}"
         return (f"SpectrumRecorder({self.path!r}, layers={len(self.layers)}, every={self.every}, "
                 f"{mode}, {state})")
+
+
+def _vectors_every(value, every: int, top_k: int) -> int:
+    """``vectors_every`` checked against ``every`` (0 when no vectors are kept)."""
+    if value is None:
+        return 10 * every if top_k else 0
+    value = check_int(value, "vectors_every", minimum=1)
+    if not top_k:
+        raise ValueError(f"`vectors_every`={value} needs `top_k_vectors` > 0 (no vectors are kept)")
+    if value % every:
+        raise ValueError(f"`vectors_every` must be a multiple of `every`={every} (vectors are "
+                         f"taken on recorded steps), got {value}")
+    return value
 
 
 def _detached(value):

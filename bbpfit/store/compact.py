@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from . import layout
-from .reader import dataset_attrs, read_store
+from .reader import dataset_attrs, read_store, vectors_dtype_of
 from .schema import build_dataset
 
 #: Steps per zarr chunk along ``step`` in the compacted part.
@@ -98,9 +98,11 @@ def compact_locked(path: str) -> CompactResult:
         ds[name] = ds[name].astype(object)
     chunk = min(n_steps, STEP_CHUNK)
     encoding = {"eigenvalues": {"chunks": (1, chunk, ds.sizes["rank"])}}
+    n_vec = int(arrays["vector_step"].size) if "vector_step" in arrays else 0
     for key in ("left_vectors", "right_vectors"):
         if key in ds:
-            encoding[key] = {"chunks": (1, chunk, *ds[key].shape[2:])}
+            encoding[key] = {"chunks": (1, max(1, min(n_vec, STEP_CHUNK)), *ds[key].shape[2:]),
+                             "dtype": vectors_dtype_of(meta)}
     name = layout.new_data_name()
     final = os.path.join(path, name)
     tmp = layout.tmp_name(final)
@@ -109,6 +111,9 @@ def compact_locked(path: str) -> CompactResult:
     meta = dict(meta)
     meta["compacted"] = {"data": name, "fragments": pending, "n_steps": n_steps,
                          "last_step": int(np.max(arrays["step"]))}
+    if "vector_step" in arrays:
+        vs = arrays["vector_step"]
+        meta["compacted"]["last_vector_step"] = int(vs.max()) if vs.size else None
     layout.write_marker(path, meta)
     layout.collect_garbage(path, meta)
     return CompactResult(path, n_steps, len(layers), len(pending), name)

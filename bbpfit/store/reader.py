@@ -25,6 +25,8 @@ from .schema import (
     empty_arrays,
     layers_from_dataset,
     sort_unique_steps,
+    step_axis,
+    vectors_on_step_dim,
 )
 
 _RETRIES = 5
@@ -34,17 +36,13 @@ def _zarr_arrays(folder: str) -> dict[str, np.ndarray]:
     import xarray as xr
 
     with xr.open_zarr(folder, consolidated=False, zarr_format=3) as ds:
-        names = ("eigenvalues", *STEP_VARIABLES, *(v for v in VECTOR_VARIABLES if v in ds))
-        out = {k: ds[k].values for k in names}
-        out["step"] = ds["step"].values.astype(np.int64)
-    return out
+        return _dataset_arrays(ds)
 
 
 def _concat(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
     out = {}
     for key in parts[0]:
-        axis = 0 if key == "step" or key in STEP_VARIABLES else 1
-        out[key] = np.concatenate([p[key] for p in parts], axis=axis)
+        out[key] = np.concatenate([p[key] for p in parts], axis=step_axis(key))
     return out
 
 
@@ -60,7 +58,7 @@ def _read_once(path: str, meta: dict) -> tuple[list[LayerInfo], dict[str, np.nda
     for name in layout.list_fragments(path):
         if name in merged:
             continue
-        frag = layout.read_fragment(path, name)
+        frag = vectors_on_step_dim(layout.read_fragment(path, name))
         if list(frag.pop("layer")) != names:
             raise ValueError(f"the store {path!r} is inconsistent: fragment {name} has other "
                              "layers than its marker")
@@ -97,10 +95,36 @@ def last_step_of(path: str, meta: dict) -> int | None:
     return None if last is None else int(last)
 
 
+def last_vector_step_of(path: str, meta: dict) -> int | None:
+    """The largest step with singular vectors in the store at ``path`` (``None`` if none)."""
+    if not int(meta.get("top_k", 0)):
+        return None
+    compacted = meta.get("compacted") or {}
+    merged = set(compacted.get("fragments", []))
+    # Compacted by a bbpfit that kept vectors at every step: its last step has them.
+    last = compacted.get("last_vector_step", compacted.get("last_step"))
+    for name in reversed(layout.list_fragments(path)):
+        if name not in merged:
+            with np.load(os.path.join(path, layout.FRAGMENT_DIR, name)) as z:
+                steps = z["vector_step"] if "vector_step" in z.files else z["step"]
+                if steps.size:
+                    step = int(steps.max())
+                    return step if last is None else max(step, int(last))
+    return None if last is None else int(last)
+
+
+def vectors_dtype_of(meta: dict) -> str:
+    """The on-disk dtype of a store's singular vectors (stores older than the option: float32)."""
+    return str(meta.get("vectors_dtype", "float32"))
+
+
 def dataset_attrs(meta: dict) -> dict:
     """Dataset attributes from a store marker."""
-    return {"bbpfit_convention": meta["convention"], "bbpfit_version": meta["bbpfit_version"],
-            **meta.get("attrs", {})}
+    out = {"bbpfit_convention": meta["convention"], "bbpfit_version": meta["bbpfit_version"],
+           **meta.get("attrs", {})}
+    if int(meta.get("top_k", 0)):
+        out["vectors_dtype"] = vectors_dtype_of(meta)
+    return out
 
 
 def open_spectra(path):
@@ -119,7 +143,9 @@ def open_spectra(path):
         ``eigenvalues(layer, step, rank)`` float32, NaN beyond each layer's ``m``; coords
         ``layer``, ``step`` (int64, unique and increasing), ``rank``, ``n``, ``m``, ``rows``,
         ``cols``, ``shape``; ``wall_time``, ``loss``, ``lr`` per step; optional
-        ``left_vectors``/``right_vectors``; attrs ``bbpfit_convention``, ``bbpfit_version``,
+        ``left_vectors(layer, vector_step, k, row)``/``right_vectors(layer, vector_step, k, col)``
+        (float32, at the steps ``vector_step`` that kept vectors; old stores with vectors on
+        ``step`` are presented this way too); attrs ``bbpfit_convention``, ``bbpfit_version``,
         ``model_class``, ``optimizer_class``, ``bbpfit_recorder`` (JSON). See
         :mod:`bbpfit.store.schema`.
 
@@ -168,7 +194,10 @@ def open_spectra(path):
 
 def _dataset_arrays(ds) -> dict[str, np.ndarray]:
     names = ("eigenvalues", *STEP_VARIABLES, *(v for v in VECTOR_VARIABLES if v in ds))
-    return {"step": ds["step"].values.astype(np.int64), **{k: ds[k].values for k in names}}
+    out = {"step": ds["step"].values.astype(np.int64), **{k: ds[k].values for k in names}}
+    if "vector_step" in ds.coords:
+        out["vector_step"] = ds["vector_step"].values.astype(np.int64)
+    return vectors_on_step_dim(out)
 
 
 def to_netcdf(spectra, path) -> str:

@@ -19,8 +19,8 @@ from .._validation import check_int
 from .._version import __version__
 from . import layout
 from .compact import compact_locked
-from .reader import last_step_of
-from .schema import CONVENTION, LayerInfo, check_convention
+from .reader import last_step_of, last_vector_step_of, vectors_dtype_of
+from .schema import CONVENTION, LayerInfo, check_convention, check_vectors_dtype
 
 
 def _prepare_path(path: str) -> dict | None:
@@ -75,7 +75,11 @@ class SpectraWriter:
         Extra attributes (str, int or float values) kept in the store, e.g. ``model_class``.
         Only used when the store is created.
     top_k : int, default 0
-        Number of singular-vector pairs stored per layer and step (0: none). Must match on resume.
+        Number of singular-vector pairs stored per layer at the steps given vectors (0: none).
+        Must match on resume.
+    vectors_dtype : {"float32", "float16"}, default "float32"
+        On-disk dtype of the vectors (float16 halves their size; entries keep about 3 significant
+        digits, so ``1 - |<v, v_float32>|^2`` is about 1e-7). Must match on resume.
     flush_every : int, default 10
         Publish a fragment after this many appended steps.
     flush_seconds : float, optional
@@ -86,6 +90,8 @@ class SpectraWriter:
     ----------
     last_step : int or None
         The last step in the store (including buffered ones); ``None`` while it is empty.
+    last_vector_step : int or None
+        The last step with singular vectors (including buffered ones); ``None`` while none.
     resumed : bool
         Whether an existing store was opened.
 
@@ -93,7 +99,8 @@ class SpectraWriter:
     ------
     ValueError
         ``path`` is a file or a non-store directory, the store has another convention, other
-        layers or another ``top_k``; bad ``layers``, ``top_k`` or ``flush_every``.
+        layers, another ``top_k`` or another ``vectors_dtype``; bad ``layers``, ``top_k``,
+        ``vectors_dtype`` or ``flush_every``.
     RuntimeError
         Another process is writing or compacting the store.
 
@@ -103,8 +110,8 @@ class SpectraWriter:
     ``ValueError`` otherwise (the recorder skips such steps with a warning before they get here).
     """
 
-    def __init__(self, path, layers, *, attrs=None, top_k: int = 0, flush_every: int = 10,
-                 flush_seconds: float | None = None):
+    def __init__(self, path, layers, *, attrs=None, top_k: int = 0, vectors_dtype: str = "float32",
+                 flush_every: int = 10, flush_seconds: float | None = None):
         self.path = os.fspath(path)
         self.layers = list(layers)
         if not self.layers or not all(isinstance(x, LayerInfo) for x in self.layers):
@@ -113,6 +120,7 @@ class SpectraWriter:
         if len(set(names)) != len(names):
             raise ValueError(f"`layers` has duplicate names: {names}")
         self.top_k = check_int(top_k, "top_k", minimum=0)
+        self.vectors_dtype = check_vectors_dtype(vectors_dtype)
         self.flush_every = check_int(flush_every, "flush_every", minimum=1)
         self.flush_seconds = check_flush_seconds(flush_seconds)
         attrs = {k: _attr(k, v) for k, v in (attrs or {}).items()}
@@ -125,6 +133,10 @@ class SpectraWriter:
             if int(meta.get("top_k", 0)) != self.top_k:
                 raise ValueError(f"cannot resume the store {self.path!r}: it keeps top_k="
                                  f"{meta.get('top_k', 0)} singular vectors, got top_k={self.top_k}")
+            if self.top_k and vectors_dtype_of(meta) != self.vectors_dtype:
+                raise ValueError(f"cannot resume the store {self.path!r}: it keeps its vectors as "
+                                 f"{vectors_dtype_of(meta)}, got vectors_dtype="
+                                 f"{self.vectors_dtype!r}")
         else:
             os.makedirs(self.path, exist_ok=True)
         self._lock = layout.StoreLock(self.path)
@@ -135,6 +147,7 @@ class SpectraWriter:
                     "format": layout.FORMAT, "layout_version": layout.LAYOUT_VERSION,
                     "convention": CONVENTION, "bbpfit_version": __version__,
                     "created": time.time(), "top_k": self.top_k,
+                    "vectors_dtype": self.vectors_dtype,
                     "layers": [x.to_dict() for x in self.layers],
                     "attrs": attrs,
                     "compacted": None,
@@ -144,6 +157,7 @@ class SpectraWriter:
                 meta = layout.read_marker(self.path)
                 layout.collect_garbage(self.path, meta)
             self.last_step = last_step_of(self.path, meta)
+            self.last_vector_step = last_vector_step_of(self.path, meta)
         except BaseException:
             self._lock.release()
             raise
@@ -165,7 +179,9 @@ class SpectraWriter:
         wall_time, loss, lr : float, optional
             Per-step values (``wall_time`` defaults to now; the others to NaN).
         left_vectors, right_vectors : sequence of array_like, optional
-            Per layer, arrays (k', rows) and (k', cols) with k' <= top_k; required when top_k > 0.
+            Per layer, arrays (k', rows) and (k', cols) with k' <= top_k: the top singular
+            vectors at this step (both or neither; only with top_k > 0). Steps without them
+            have none in the store (``vector_step`` lists the steps that have).
         """
         if self._closed:
             raise RuntimeError("this SpectraWriter is closed")
@@ -176,12 +192,15 @@ class SpectraWriter:
         if len(eigenvalues) != len(self.layers):
             raise ValueError(f"`eigenvalues` must have one array per layer ({len(self.layers)}), "
                              f"got {len(eigenvalues)}")
-        if self.top_k and (left_vectors is None or right_vectors is None):
-            raise ValueError("`left_vectors` and `right_vectors` are required when top_k > 0")
+        if (left_vectors is None) != (right_vectors is None):
+            raise ValueError("`left_vectors` and `right_vectors` go together: give both or neither")
+        if left_vectors is not None and not self.top_k:
+            raise ValueError("`left_vectors`/`right_vectors` given, but this store keeps no vectors "
+                             "(top_k=0)")
         eig = [self._checked(lam, x, "eigenvalues") for x, lam in
                zip(self.layers, eigenvalues, strict=True)]
         left = right = None
-        if self.top_k:
+        if left_vectors is not None:
             left = [self._checked(v, x, "left_vectors", x.rows)
                     for x, v in zip(self.layers, left_vectors, strict=True)]
             right = [self._checked(v, x, "right_vectors", x.cols)
@@ -190,6 +209,8 @@ class SpectraWriter:
         with self._mutex:
             self._rows.append((step, wall, _float(loss), _float(lr), eig, left, right))
             self.last_step = step
+            if left is not None:
+                self.last_vector_step = step
             if len(self._rows) >= self.flush_every:
                 self.flush()
             elif self.flush_seconds is not None and self._timer is None:
@@ -230,10 +251,13 @@ class SpectraWriter:
             "eigenvalues": eig,
         }
         if self.top_k:
+            with_vectors = [r for r in rows if r[5] is not None]
+            arrays["vector_step"] = np.array([r[0] for r in with_vectors], np.int64)
             for key, col, side in (("left_vectors", 5, "rows"), ("right_vectors", 6, "cols")):
                 width = max(getattr(x, side) for x in self.layers)
-                vec = np.full((n_layers, n_steps, self.top_k, width), np.nan, np.float32)
-                for j, row in enumerate(rows):
+                vec = np.full((n_layers, len(with_vectors), self.top_k, width), np.nan,
+                              self.vectors_dtype)
+                for j, row in enumerate(with_vectors):
                     for i, v in enumerate(row[col]):
                         vec[i, j, : v.shape[0], : v.shape[1]] = v
                 arrays[key] = vec
@@ -241,6 +265,8 @@ class SpectraWriter:
 
     def _checked(self, value, layer: LayerInfo, name: str, width: int | None = None):
         arr = np.asarray(value, np.float32)
+        if width is not None and not np.isfinite(arr).all():
+            raise ValueError(f"`{name}` of layer {layer.name!r} contains NaN or infinite values")
         if width is None:  # eigenvalues
             ok, want = arr.shape == (layer.m,), f"({layer.m},)"
         else:
