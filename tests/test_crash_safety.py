@@ -1,8 +1,9 @@
 """SIGKILL a recording process at random moments: the store must always open, complete and sane.
 
 The child trains a small model and records every 2 optimizer steps with a fragment every 2
-records; every 20 steps it closes the recorder (which compacts the store) and resumes it, so the
-kills land in training, in fragment writes, in compactions and in resumptions.
+records and top-2 singular vectors every 4 steps (float16); every 20 steps it closes the recorder
+(which compacts the store) and resumes it, so the kills land in training, in fragment writes, in
+compactions and in resumptions.
 """
 
 from __future__ import annotations
@@ -42,7 +43,8 @@ def run(total):
     x, y = torch.randn(64, 32), torch.randint(0, 10, (64,))
     done, ready = 0, False
     while total == 0 or done < total:
-        with SpectrumRecorder(model, path, every=2, optimizer=opt, flush_every=2) as rec:
+        with SpectrumRecorder(model, path, every=2, optimizer=opt, flush_every=2, top_k_vectors=2,
+                              vectors_every=4, vectors_dtype="float16") as rec:
             if not ready:
                 print("ready", os.getpid(), rec.last_step, flush=True)
                 ready = True
@@ -115,6 +117,13 @@ def _check(path):
         block = ds.eigenvalues.sel(layer=name).values
         assert not np.isnan(block[:, :m]).any(), f"NaN eigenvalues inside m for {name}"
         assert np.isnan(block[:, m:]).all()
+    # vectors: exactly at the recorded multiples of vectors_every, finite inside each layer
+    assert ds.vector_step.values.tolist() == [s for s in steps.tolist() if s % 4 == 0]
+    for name, rows, cols in zip(ds.layer.values, ds.rows.values, ds.cols.values, strict=True):
+        left = ds.left_vectors.sel(layer=name).values
+        right = ds.right_vectors.sel(layer=name).values
+        assert np.isfinite(left[..., :rows]).all() and np.isnan(left[..., rows:]).all()
+        assert np.isfinite(right[..., :cols]).all() and np.isnan(right[..., cols:]).all()
     return ds
 
 
@@ -136,6 +145,9 @@ def test_sigkill_at_random_moments_never_corrupts_the_store(tmp_path):
                 assert set(previous.step.values) <= set(ds.step.values)
                 xr.testing.assert_identical(ds.eigenvalues.sel(step=previous.step),
                                             previous.eigenvalues)
+                for v in ("left_vectors", "right_vectors"):
+                    xr.testing.assert_identical(ds[v].sel(vector_step=previous.vector_step),
+                                                previous[v])
             previous = ds
         assert previous.sizes["step"] > kills  # the runs made progress between kills
         last = int(previous.step.values[-1])
@@ -146,6 +158,7 @@ def test_sigkill_at_random_moments_never_corrupts_the_store(tmp_path):
     ds = _check(path)
     new = ds.step.values[ds.step.values > last]
     assert new.tolist() == [last + 2, last + 4, last + 6]  # resumed right after the last step
-    xr.testing.assert_identical(ds.sel(step=previous.step), previous)
+    xr.testing.assert_identical(ds.sel(step=previous.step, vector_step=previous.vector_step),
+                                previous)
     compact(path)
     xr.testing.assert_identical(open_spectra(path), ds)

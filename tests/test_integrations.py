@@ -48,7 +48,8 @@ def test_lightning_callback(tmp_path):
     x, y = _xy()
     loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=8)
     path = tmp_path / "pl.bbp"
-    callback = SpectrumCallback(path, every=4)
+    callback = SpectrumCallback(path, every=4, top_k_vectors=2, vectors_every=8,
+                                vectors_dtype="float16")
     trainer = pl.Trainer(max_steps=20, accumulate_grad_batches=2, callbacks=[callback],
                          accelerator="cpu", logger=False, enable_checkpointing=False,
                          enable_progress_bar=False, enable_model_summary=False)
@@ -61,6 +62,8 @@ def test_lightning_callback(tmp_path):
     np.testing.assert_allclose(ds.lr.values, 0.1)
     np.testing.assert_allclose(ds.eigenvalues.sel(layer="net.0.weight", step=20),
                                eigenvalues(module.net[0].weight), rtol=1e-5)
+    assert ds.vector_step.values.tolist() == [0, 8, 16]  # the recorder's kwargs reach it
+    assert ds.attrs["vectors_dtype"] == "float16"
     assert callback.recorder is None  # closed at the end of fit
     with pytest.raises(TypeError, match="optimizer"):
         SpectrumCallback(path, optimizer=None)
@@ -101,10 +104,15 @@ def test_hf_trainer_callback(tmp_path):
         save_strategy="no", logging_strategy="no", disable_tqdm=True, seed=0,
         dataloader_num_workers=0)
     trainer = transformers.Trainer(model=model, args=args, train_dataset=Data(),
-                                   callbacks=[SpectrumCallback(path, every=3, selection=one_row)])
+                                   callbacks=[SpectrumCallback(path, every=3, selection=one_row,
+                                                              top_k_vectors=1, vectors_every=6)])
     trainer.train()
     ds = open_spectra(path)
     assert ds.step.values.tolist() == [0, 3, 6, 9, 12]
     np.testing.assert_allclose(ds.lr.values, 0.05)
     np.testing.assert_allclose(ds.eigenvalues.sel(layer="net.2.weight", step=12)[:1],
                                eigenvalues(model.net[2].weight), rtol=1e-5)
+    assert ds.vector_step.values.tolist() == [0, 6, 12]
+    _, _, vh = np.linalg.svd(model.net[0].weight.detach().double().numpy())
+    v = ds.right_vectors.sel(layer="net.0.weight", vector_step=12, k=0).values
+    assert abs(v @ vh[0]) ** 2 > 1 - 1e-6

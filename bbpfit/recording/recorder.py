@@ -85,7 +85,9 @@ class SpectrumRecorder:
         ``every``. Default ``10 * every``: vectors cost one partial solve per layer on one
         recorded step in ten.
     vectors_dtype : {"float32", "float16"}, default "float32"
-        On-disk dtype of the vectors; float16 halves their size at ``1 - |<v, v32>|^2 ~ 1e-7``.
+        On-disk dtype of the vectors. float16 halves their size; it rounds each entry to 2**-12
+        relative, so norms read back as 1 +- ~1e-4 and directions within ``1 - |<v, v32>|^2 ~
+        1e-7`` (normalise before comparing overlaps at better than 1e-4).
     background : bool, default True
         Compute spectra in a background thread (CPU) or on a side CUDA stream; False computes in
         the calling thread (deterministic timing, simpler debugging).

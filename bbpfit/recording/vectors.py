@@ -97,7 +97,7 @@ def plan(mu: np.ndarray, k: int, tol: float = SIN_TOL) -> tuple[int, int] | None
     for p in range(k + 1, min(m - 1, 2 * k + 16) + 1):
         b = float(mu[p])
         half = 0.5 * (b - a)
-        if half <= 0:
+        if half <= 0 or mu[k - 1] - b <= CLUSTER_RTOL * mu[0]:  # not separated beyond rounding
             continue
         x = (float(mu[k - 1]) - 0.5 * (a + b)) / half
         if x <= 1.0 + 1e-12:

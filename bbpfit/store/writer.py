@@ -78,8 +78,9 @@ class SpectraWriter:
         Number of singular-vector pairs stored per layer at the steps given vectors (0: none).
         Must match on resume.
     vectors_dtype : {"float32", "float16"}, default "float32"
-        On-disk dtype of the vectors (float16 halves their size; entries keep about 3 significant
-        digits, so ``1 - |<v, v_float32>|^2`` is about 1e-7). Must match on resume.
+        On-disk dtype of the vectors. float16 halves their size; it rounds each entry to 2**-12
+        relative (norms 1 +- ~1e-4, directions within ``1 - |<v, v32>|^2 ~ 1e-7`` after
+        normalising). Must match on resume.
     flush_every : int, default 10
         Publish a fragment after this many appended steps.
     flush_seconds : float, optional
