@@ -1,13 +1,20 @@
 """Benchmarks of the spectrum recorder: training overhead (CPU, CUDA) and storage size.
 
-Run ``python benchmarks/bench_recorder.py [overhead|storage|cuda ...] [--threads N]``.
+Run ``python benchmarks/bench_recorder.py [overhead|vectors|solve|storage|cuda ...] [--threads N]``.
 
 (a) overhead: a 4-layer MLP of width 512 trained on CPU, recorded every 50 steps, against the
     same training without the recorder; runs alternate in one process and the ratio of the
     median wall times is reported (target <= 1.10). The timed span is the training loop plus
-    ``recorder.flush()`` (all spectra computed and written); the one-off compaction at close is
-    reported separately. ``cpu_ratio`` compares process CPU time instead: the wall-time ratio
+    ``recorder.flush()`` (all spectra computed and written); the recorder's construction (which
+    records step 0 and starts the worker: the first call) and the one-off compaction at close
+    are reported separately. ``cpu_ratio`` compares process CPU time instead: the wall-time ratio
     to expect when no core is left for the recorder's thread (e.g. torch using every core).
+(a') vectors: (a) with three recorders alternating against plain training in the same process:
+    eigenvalues only, top-8 vectors at the default cadence (``vectors_every = 10 * every``), and
+    top-8 vectors at every recorded step (``vectors_every = every = 50``, the worst case).
+(a'') solve: the per-matrix cost behind (a'): eigenvalues alone, eigenvalues plus the partial
+    top-k vectors (one shared Gram matrix), and eigenvalues plus a full ``eigh`` with vectors
+    (what the recorder did before), on the trained-like 512 x 512 layer of (a) and a spiked one.
 (b) storage: 100 steps of a 12-block model with a 768x768 and a 768x3072 matrix per block,
     written through the store layer with synthetic (MP-like, drifting) eigenvalues, since the
     size does not depend on where the values came from. Reports bytes on disk (compacted zarr)
@@ -36,7 +43,7 @@ def _mlp(width: int, device: str):
                          nn.Linear(width, width), nn.ReLU(), nn.Linear(width, 10)).to(device)
 
 
-def _run(width, steps, device, path=None, every=50, batch=128):
+def _run(width, steps, device, path=None, every=50, batch=128, **vector_kw):
     import torch
 
     from bbpfit.recording import SpectrumRecorder
@@ -46,7 +53,9 @@ def _run(width, steps, device, path=None, every=50, batch=128):
     g = torch.Generator(device=device).manual_seed(1)
     x = torch.randn(batch, width, device=device, generator=g)
     y = torch.randint(0, 10, (batch,), device=device, generator=g)
-    rec = SpectrumRecorder(model, path, every=every, optimizer=opt) if path else None
+    t_start = time.perf_counter()
+    rec = SpectrumRecorder(model, path, every=every, optimizer=opt, **vector_kw) if path else None
+    t_start = time.perf_counter() - t_start
     if device == "cuda":
         torch.cuda.synchronize()
     t0, c0 = time.perf_counter(), time.process_time()
@@ -65,7 +74,7 @@ def _run(width, steps, device, path=None, every=50, batch=128):
     t1 = time.perf_counter()
     if rec is not None:
         rec.close()
-    return elapsed, cpu, time.perf_counter() - t1
+    return elapsed, cpu, time.perf_counter() - t1, t_start
 
 
 def bench_overhead(device="cpu", width=512, steps=500, repeats=5, every=50) -> dict:
@@ -89,6 +98,68 @@ def bench_overhead(device="cpu", width=512, steps=500, repeats=5, every=50) -> d
             # CPU seconds of the whole process: the overhead when no core is spare.
             "cpu_ratio": round(med(recorded, 1) / med(plain, 1), 3),
             "close_s_median": round(med(recorded, 2), 3)}
+
+
+def bench_vectors(width=512, steps=500, repeats=5, every=50, k=8) -> dict:
+    """Overhead ratios without vectors and with top-k vectors at two cadences, one process."""
+    import xarray  # noqa: F401
+
+    folder = tempfile.mkdtemp(prefix="bbpfit-bench-")
+    variants = {"eigenvalues": {}, "vectors_every_500": {"top_k_vectors": k},
+                "vectors_every_50": {"top_k_vectors": k, "vectors_every": every}}
+    _run(width, 50, "cpu")  # warm-up (torch)
+    _run(width, 50, "cpu", os.path.join(folder, "warm.bbp"), every=every, top_k_vectors=k)
+    runs = {name: [] for name in ("plain", *variants)}
+    for i in range(repeats):
+        runs["plain"].append(_run(width, steps, "cpu"))
+        for name, kw in variants.items():
+            runs[name].append(_run(width, steps, "cpu", os.path.join(folder, f"{name}{i}.bbp"),
+                                   every=every, **kw))
+
+    def med(name, j):
+        return statistics.median(r[j] for r in runs[name])
+
+    out = {"bench": "overhead-vectors-cpu", "width": width, "steps": steps, "every": every, "k": k,
+           "plain_s": round(med("plain", 0), 3)}
+    for name in variants:
+        out[f"{name}_ratio"] = round(med(name, 0) / med("plain", 0), 3)
+        out[f"{name}_cpu_ratio"] = round(med(name, 1) / med("plain", 1), 3)
+        out[f"{name}_first_call_s"] = round(med(name, 3), 3)
+    out["target"] = 1.10
+    return out
+
+
+def bench_solve(width=512, k=8, repeats=7) -> dict:
+    """Milliseconds per matrix: eigenvalues; + partial top-k vectors; + full eigh vectors."""
+    from bbpfit import eigenvalues
+    from bbpfit.recording.vectors import plan, spectrum_and_vectors
+
+    rng = np.random.default_rng(0)
+    model = _mlp(width, "cpu")  # PyTorch's default init: the recorder's first matrix
+    init = model[2].weight.detach().double().numpy()
+    spiked = rng.standard_normal((width, width)) / np.sqrt(width)
+    for s in (4.0, 3.0, 2.5, 2.2):
+        spiked += s * np.outer(rng.standard_normal(width) / np.sqrt(width),
+                               rng.standard_normal(width) / np.sqrt(width))
+
+    def full(a):
+        lam = eigenvalues(a)
+        np.linalg.eigh(a.T @ a)
+        return lam
+
+    out = {"bench": "vector-solve", "width": width, "k": k}
+    for label, a in (("init", init), ("spiked", spiked)):
+        mu = np.linalg.eigvalsh(a.T @ a)[::-1]
+        out[f"{label}_plan"] = plan(mu, k)
+        for name, fn in (("eig", eigenvalues), ("partial", lambda a: spectrum_and_vectors(a, k)),
+                         ("full_eigh", full)):
+            times = []
+            for _ in range(repeats):
+                t0 = time.perf_counter()
+                fn(a)
+                times.append(time.perf_counter() - t0)
+            out[f"{label}_{name}_ms"] = round(1e3 * statistics.median(times), 2)
+    return out
 
 
 def _dir_bytes(path: str) -> int:
@@ -141,7 +212,8 @@ def bench_cuda() -> dict:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("which", nargs="*", default=["overhead", "storage", "cuda"])
+    parser.add_argument("which", nargs="*", default=["overhead", "vectors", "solve", "storage",
+                                                     "cuda"])
     parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--steps", type=int, default=500, help="steps per overhead run")
@@ -153,7 +225,8 @@ def main(argv=None) -> None:
     print(f"torch {torch.__version__}, {torch.get_num_threads()} torch threads, "
           f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
     runs = {"overhead": lambda: bench_overhead(steps=args.steps, repeats=args.repeats),
-            "storage": bench_storage, "cuda": bench_cuda}
+            "vectors": lambda: bench_vectors(steps=args.steps, repeats=args.repeats),
+            "solve": bench_solve, "storage": bench_storage, "cuda": bench_cuda}
     for name in args.which:
         print(json.dumps(runs[name]()))
 
