@@ -8,6 +8,8 @@ Gram matrix under test. Tolerance: the method's contract is ``sin angle <= 1e-3`
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -234,3 +236,34 @@ def test_bad_vector_options_are_refused_before_anything_is_written(tmp_path):
     with pytest.raises(ValueError, match="`top_k_vectors` must be >= 0"):
         SpectrumRecorder(model, path, top_k_vectors=-1)
     assert not path.exists()
+
+
+def test_recorded_digits_store_with_vectors():
+    # tests/data/digits_vectors.npz (scripts/make_digits_vectors.py): lr 0.2, batch 256, seed 1,
+    # 400 steps, every 5, top_k_vectors=4, vectors_every=10, float16.
+    from recorded_data import DATA, load_npz_store
+
+    assert os.path.getsize(os.path.join(DATA, "digits_vectors.npz")) <= 1_000_000
+    ds = load_npz_store("digits_vectors")
+    assert ds.step.values.tolist() == list(range(0, 401, 5))
+    assert ds.vector_step.values.tolist() == list(range(0, 401, 10))
+    assert ds.attrs["vectors_dtype"] == "float16" and ds.sizes["k"] == 4
+    # The same run as digits_sgd02_b256_seed1.npz, recorded earlier without vectors by other
+    # code: the eigenvalues agree exactly, vector steps included (one shared Gram matrix).
+    with np.load(os.path.join(DATA, "digits_sgd02_b256_seed1.npz")) as z:
+        steps = z["steps"][z["steps"] <= 400]
+        for i, layer in enumerate(z["layers"]):
+            ref = z[f"eig{i}"][: steps.size]
+            got = ds.eigenvalues.sel(layer=str(layer), step=steps).values[:, : ref.shape[1]]
+            np.testing.assert_array_equal(got, ref)
+    for layer, rows, cols in zip(ds.layer.values, ds.rows.values, ds.cols.values, strict=True):
+        k = min(4, rows, cols)
+        for var, width in (("left_vectors", rows), ("right_vectors", cols)):
+            v = ds[var].sel(layer=layer).values
+            assert np.isnan(v[:, k:]).all() and np.isnan(v[..., width:]).all()
+            v = v[:, :k, :width].astype(np.float64)
+            gram = np.einsum("sir,sjr->sij", v, v)
+            np.testing.assert_allclose(gram, np.broadcast_to(np.eye(k), gram.shape), atol=2e-3)
+        right = ds.right_vectors.sel(layer=layer).values[:, :k, :cols]
+        big = np.take_along_axis(right, np.abs(right).argmax(-1)[..., None], -1)
+        assert (big > 0).all()
