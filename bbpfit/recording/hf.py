@@ -24,8 +24,8 @@ class SpectrumCallback(TrainerCallback):
         ``logging_strategy="no"``, which is respected). False leaves the logging cadence alone:
         recorded steps that are not logging steps get NaN.
     **recorder_kwargs
-        Passed to :class:`bbpfit.SpectrumRecorder` (``layers``, ``top_k_vectors``, ...), except
-        ``optimizer``.
+        Passed to :class:`bbpfit.SpectrumRecorder` (``layers``, ``top_k_vectors``,
+        ``vectors_every``, ``vectors_dtype``, ...), except ``optimizer``.
 
     Notes
     -----

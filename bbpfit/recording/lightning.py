@@ -26,7 +26,8 @@ class SpectrumCallback(pl.Callback):
         Record when ``trainer.global_step`` is a multiple of ``every`` (and at the start of
         ``fit`` on a fresh store). With gradient accumulation a step is recorded once.
     **recorder_kwargs
-        Passed to :class:`bbpfit.SpectrumRecorder` (``layers``, ``top_k_vectors``, ...), except
+        Passed to :class:`bbpfit.SpectrumRecorder` (``layers``, ``top_k_vectors``,
+        ``vectors_every``, ``vectors_dtype``, ...), except
         ``optimizer``: the callback records by hand from ``on_train_batch_end``.
 
     Notes
