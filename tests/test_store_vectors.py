@@ -136,13 +136,14 @@ def test_stores_of_the_old_schema_read_with_vector_step(tmp_path):
                                   new["right_vectors"])
     # resume the old store, append a step without vectors and one with, compact: nothing lost
     rng2 = np.random.default_rng(3)
-    with SpectraWriter(path, LAYERS, top_k=K) as w:
-        assert (w.last_step, w.last_vector_step) == (40, 40)
-        w.append(50, _eigs(rng2))
-        left, right = _vectors(rng2)
-        w.append(60, _eigs(rng2), left_vectors=left, right_vectors=right)
-    after = open_spectra(path)
+    w = SpectraWriter(path, LAYERS, top_k=K)
+    assert (w.last_step, w.last_vector_step) == (40, 40)
+    w.append(50, _eigs(rng2))
+    left, right = _vectors(rng2)
+    w.append(60, _eigs(rng2), left_vectors=left, right_vectors=right)
+    w.close(compact=False)
+    after = open_spectra(path)  # old zarr + old fragment + new fragment
     assert after.vector_step.values.tolist() == [0, 10, 20, 30, 40, 60]
     xr.testing.assert_identical(after.sel(step=ds.step, vector_step=ds.vector_step), ds)
-    compact(path)  # already compact: a no-op that keeps everything
+    assert compact(path).n_fragments == 2  # merged into a zarr of the new schema
     xr.testing.assert_identical(open_spectra(path), after)
