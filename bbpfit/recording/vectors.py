@@ -45,8 +45,8 @@ DENSE_MAX_SIDE = 64
 BLOCK_OVERHEAD = 16
 #: Largest polynomial degree tried before falling back to a full ``eigh``.
 MAX_DEGREE = 300
-#: Largest amplification ratio between two block vectors in one filter chunk (then re-orthonormalise).
-CHUNK_RATIO = 1e6
+#: Largest amplification of the top eigenvalue over the k-th in one filter chunk (then QR).
+CHUNK_RATIO = 1e8
 
 
 class _Ops:
@@ -87,30 +87,51 @@ def plan(mu: np.ndarray, k: int, tol: float = SIN_TOL) -> tuple[int, int] | None
     """Block size ``p`` and Chebyshev degree for the top ``k`` eigenvectors, from exact eigenvalues.
 
     ``mu`` are the Gram matrix's eigenvalues, descending. For each block size ``p`` in
-    ``k+1 .. min(m-1, 2k+32)`` the degree needed to damp every eigenvalue below ``mu[p]`` by
-    ``0.01 tol / (2 sqrt(m))`` relative to ``mu[k-1]`` is ``acosh(2 sqrt(m) / (0.01 tol)) / acosh(x_k)``, with
-    ``x_k`` the position of ``mu[k-1]`` relative to the damped interval; the cheapest
+    ``k+1 .. min(m-1, 2k+32)``, the filter damps ``[mu[-1], mu[p]]`` (where ``|T| <= 1``) and
+    amplifies ``mu[k-1]`` by ``T_c(x_k)`` per chunk of degree ``c`` (:func:`_chunk`), ``x_k`` being
+    its position relative to the damped interval; the degree is what it takes to reach
+    ``2 sqrt(m) / (PLAN_MARGIN tol)`` (a random start has ``tan angle ~ sqrt(m)``). The cheapest
     ``degree * (p + BLOCK_OVERHEAD)`` wins (a product ``G @ X`` costs about as much as
     ``BLOCK_OVERHEAD`` extra columns for reading ``G``, measured with OpenBLAS at m = 512-1024).
     ``None`` when no block separates the k-th eigenvalue from the unwanted ones.
     """
     m = mu.size
-    a = float(mu[-1])
     best = None
-    need = math.acosh(2.0 * math.sqrt(m) / (tol * PLAN_MARGIN))
+    need = math.log(2.0 * math.sqrt(m) / (tol * PLAN_MARGIN))
     for p in range(k + 1, min(m - 1, 2 * k + 32) + 1):
-        b = float(mu[p])
-        half = 0.5 * (b - a)
-        if half <= 0 or mu[k - 1] - b <= CLUSTER_RTOL * mu[0]:  # not separated beyond rounding
-            continue
-        x = (float(mu[k - 1]) - 0.5 * (a + b)) / half
+        if mu[p] - mu[-1] <= 0 or mu[k - 1] - mu[p] <= CLUSTER_RTOL * mu[0]:
+            continue  # nothing to damp, or not separated beyond rounding
+        x = _position(mu, k - 1, p)
         if x <= 1.0 + 1e-12:
             continue
-        degree = max(2, math.ceil(need / math.acosh(x)))
+        degree = max(2, math.ceil(need / _rate(x, _chunk(mu, k, p))))
         cost = degree * (p + BLOCK_OVERHEAD)
         if degree <= MAX_DEGREE and (best is None or cost < best[0]):
             best = (cost, p, degree)
     return None if best is None else best[1:]
+
+
+def _position(mu, j, p) -> float:
+    """Where ``mu[j]`` lies relative to the damped interval ``[mu[-1], mu[p]]`` mapped to [-1, 1]."""
+    a, b = float(mu[-1]), float(mu[p])
+    return (float(mu[j]) - 0.5 * (a + b)) / (0.5 * (b - a))
+
+
+def _rate(x: float, chunk: int) -> float:
+    """Log-amplification per degree of a point at ``x`` > 1 by chunks of degree ``chunk``."""
+    t = chunk * math.acosh(x)
+    return (t + math.log1p(math.exp(-2 * t)) - math.log(2)) / chunk  # log(cosh(t)) / chunk
+
+
+def _chunk(mu, k, p) -> int:
+    """Degree of one filter chunk: it amplifies ``mu[0]`` over ``mu[k-1]`` by at most CHUNK_RATIO.
+
+    Re-orthonormalising between chunks keeps the k-th direction at relative precision
+    ``eps * CHUNK_RATIO``; a longer chunk keeps more of the Chebyshev acceleration
+    (``T_c(x)^(d/c)`` against ``T_d(x)``).
+    """
+    per = math.acosh(max(_position(mu, 0, p), 1.0)) - math.acosh(max(_position(mu, k - 1, p), 1.0))
+    return MAX_DEGREE if per <= 0 else max(1, int(math.log(CHUNK_RATIO) / per))
 
 
 def _filter(g, x, degree, a, b, top):
@@ -126,17 +147,9 @@ def _filter(g, x, degree, a, b, top):
     return y
 
 
-def _chunks(mu, p, degree):
-    """Split ``degree`` so that one chunk amplifies ``mu[0]`` over ``mu[p-1]`` by at most CHUNK_RATIO."""
-    a, b = float(mu[-1]), float(mu[p])
-    half, c = 0.5 * (b - a), 0.5 * (b + a)
-    x_top, x_low = (float(mu[0]) - c) / half, max((float(mu[p - 1]) - c) / half, 1.0)
-    per = math.acosh(x_top) - math.acosh(x_low)  # log amplification ratio per degree
-    size = degree if per <= 0 else max(1, int(math.log(CHUNK_RATIO) / per))
-    out = [size] * (degree // size)
-    if degree % size:
-        out.append(degree % size)
-    return out
+def _chunks(degree: int, size: int) -> list[int]:
+    """``degree`` split into chunks of ``size`` (the last one shorter)."""
+    return [size] * (degree // size) + ([degree % size] if degree % size else [])
 
 
 def _gaps(theta: np.ndarray, mu: np.ndarray, scale: float) -> np.ndarray:
@@ -190,9 +203,10 @@ def gram_top_vectors(gram, mu: np.ndarray, k: int, *, tol: float = SIN_TOL):
         return _dense(ops, gram, k), "eigh"
     p, degree = chosen
     a, b, top = float(mu[-1]), float(mu[p]), float(mu[0])
+    chunk = _chunk(mu, k, p)
     q = ops.qr(ops.randn(m, p))
     for _attempt in range(3):
-        for d in _chunks(mu, p, degree):
+        for d in _chunks(degree, chunk):
             q = ops.qr(_filter(gram, q, d, a, b, top))
         theta, s = ops.eigh(q.T @ (gram @ q))  # Rayleigh-Ritz, ascending
         q = ops.flip(q @ s)                      # Ritz vectors, descending
@@ -203,8 +217,8 @@ def gram_top_vectors(gram, mu: np.ndarray, k: int, *, tol: float = SIN_TOL):
         if np.all(short <= 1):
             return v, "chebyshev"
         # Another round, of the degree that damps the shortfall (with a factor 4 to spare).
-        x_k = (float(mu[k - 1]) - 0.5 * (a + b)) / (0.5 * (b - a))
-        degree = min(degree, max(2, math.ceil(math.log(4 * float(short.max())) / math.acosh(x_k))))
+        rate = _rate(_position(mu, k - 1, p), chunk)
+        degree = min(degree, max(2, math.ceil(math.log(4 * float(short.max())) / rate)))
     return _dense(ops, gram, k), "eigh"
 
 
