@@ -267,3 +267,15 @@ def test_recorded_digits_store_with_vectors():
         right = ds.right_vectors.sel(layer=layer).values[:, :k, :cols]
         big = np.take_along_axis(right, np.abs(right).argmax(-1)[..., None], -1)
         assert (big > 0).all()
+
+
+def test_conv_kernels_are_read_as_out_by_in_times_kernel(tmp_path):
+    torch.manual_seed(7)
+    model = nn.Sequential(nn.Conv2d(16, 80, 3), nn.ReLU(), nn.Conv2d(80, 20, 1))
+    with SpectrumRecorder(model, tmp_path / "c.bbp", top_k_vectors=3) as rec:
+        rec.record(0)
+    ds = open_spectra(tmp_path / "c.bbp")
+    w = model[0].weight.detach().double().reshape(80, -1).numpy()  # 80 x 144: partial route
+    ov_left, ov_right = _overlaps(ds.left_vectors.sel(layer="0.weight", vector_step=0).values[:, :80],
+                                  ds.right_vectors.sel(layer="0.weight", vector_step=0).values, w)
+    assert ov_left.min() >= 1 - TOL and ov_right.min() >= 1 - TOL
