@@ -148,3 +148,17 @@ def test_bad_input(tmp_path):
         bf.alignment(bad, predict=False)
     with pytest.raises(ValueError, match="top_k_vectors"):
         bf.alignment(ds.drop_vars(["left_vectors", "right_vectors"]))
+
+
+def test_pure_noise_predicts_zero_overlap(tmp_path):
+    # No spike: theta-hat is read only where the sequential test is significant, so the BBP
+    # prediction is exactly 0 at every step where the test does not reject (before the
+    # significance gate a one-step 50 x 30 noise store predicted 0.41).
+    rng = np.random.default_rng(11)
+    mats = [[rng.standard_normal((200, 100))] for _ in range(4)]
+    al = bf.alignment(_write(os.path.join(tmp_path, "n.bbp"), mats, ["w"]), n_draws=50)
+    w = al.sel(layer="w", rank=0)
+    quiet = w["pvalue"].values > 0.05
+    assert quiet.sum() >= 3
+    assert np.all(w["predicted_right"].values[quiet] == 0.0)
+    assert np.all(w["ratio"].values[quiet] <= 1.0)

@@ -55,7 +55,7 @@ def digits_store(tmp_path_factory):
 def test_persistence_rises_as_the_spike_detaches(digits_store):
     al = bf.alignment(digits_store, interval=False)
     w = al.sel(layer="2.weight", rank=0)
-    ratio = (w["theta_hat"] / w["theta_c"]).values
+    ratio = w["ratio"].values
     last = w["persistence_right_last"].values[:-1]  # the last record is 1 by definition
     ratio = ratio[:-1]
     inside, detached = ratio <= 1.0 + 1e-9, ratio > 2.0

@@ -107,12 +107,13 @@ def _directions(directions, ds, names, side):
 
 
 def _prediction(ds, name, vsteps, K, alpha, interval, confidence_level, n_draws, rng):
-    """theta_hat, theta_c (steps,) and predicted overlaps with interval (6, steps, K)."""
+    """theta-hat / theta_c (steps, K), theta_c (steps,), p-values (steps, K) and predicted
+    overlaps with interval (6, steps, K)."""
     n, m = int(ds["n"].sel(layer=name)), int(ds["m"].sel(layer=name))
     rows, cols = int(ds["rows"].sel(layer=name)), int(ds["cols"].sel(layer=name))
     S = vsteps.size
     theta = np.full((S, K), np.nan)
-    lo, hi = theta.copy(), theta.copy()
+    lo, hi, pv, ratio = theta.copy(), theta.copy(), theta.copy(), theta.copy()
     lam = ds["eigenvalues"].sel(layer=name).isel(rank=slice(0, m)).dropna("step", how="all")
     tc = np.full(S, np.nan)
     if lam.sizes["step"] >= 1 and m >= 3:
@@ -121,7 +122,13 @@ def _prediction(ds, name, vsteps, K, alpha, interval, confidence_level, n_draws,
         diag = diag.reindex(step=vsteps)
         kk = min(K, diag.sizes["spike"])
         q = m / n
-        theta[:, :kk] = diag["ratio"].values[:, :kk] * q**0.25  # MP-equivalent strength
+        # theta-hat is read only where the sequential test finds the rank significant (an
+        # eigenvalue not significantly above the edge carries no strength: theta_c, overlap 0)
+        pv[:, :kk] = diag["pvalue_seq"].values[:, :kk]
+        sig = np.where(np.isfinite(pv[:, :kk]), pv[:, :kk] <= alpha, False)
+        raw = diag["ratio"].values[:, :kk]
+        ratio[:, :kk] = np.where(sig, raw, np.minimum(raw, 1.0))
+        theta[:, :kk] = ratio[:, :kk] * q**0.25  # MP-equivalent strength
         tc = diag["theta_c"].values
         if interval:
             lam_v = lam.reindex(step=vsteps).values
@@ -132,7 +139,8 @@ def _prediction(ds, name, vsteps, K, alpha, interval, confidence_level, n_draws,
                     float(lam_v[s, k]) / s2[s], n, m - k, confidence_level=confidence_level,
                     n_draws=n_draws, rng=int(seeds[s, k]))
     p = predicted_overlaps(theta, rows, cols, theta_low=lo, theta_high=hi)
-    return theta, tc, np.stack([p.left, p.left_low, p.left_high, p.right, p.right_low, p.right_high])
+    return ratio, tc, pv, np.stack([p.left, p.left_low, p.left_high, p.right, p.right_low,
+                                    p.right_high])
 
 
 def alignment(spectra, *, layer=None, directions=None, direction_side="auto", degenerate_tol=0.05,
@@ -173,10 +181,14 @@ def alignment(spectra, *, layer=None, directions=None, direction_side="auto", de
         the first) and ``persistence_left_last/right_last`` (against the last record);
         ``subspace_*`` (the same through near-degenerate groups: a swap of two close spikes
         stays near 1); ``predicted_left/right`` with ``_low``/``_high`` (BBP, 0 below
-        ``theta_c``) and ``theta_hat``; ``next_layer_overlap`` (``|<u_k^l, v_k^{l+1}>|^2``, layer
-        l's left vs the next layer's right vectors where ``rows_l == cols_{l+1}``, NaN
-        otherwise; coord ``next_layer``) and ``next_layer_captured`` (part of ``u_k^l`` in the
-        span of the next layer's top-k right vectors; chance ``k / rows``). With directions:
+        ``theta_c``, computed at the MP-equivalent strength ``ratio * q^(1/4)``), ``ratio``
+        (the transition layer's theta-hat / theta_c of the bulk the layer has, set to at most
+        1 where ``pvalue``, the sequential test's per rank, exceeds ``alpha``), ``theta_hat``
+        (``ratio * theta_c``, noise units) and ``pvalue``; ``next_layer_overlap``
+        (``|<u_k^l, v_k^{l+1}>|^2``, layer l's left vs the next layer's right vectors where
+        ``rows_l == cols_{l+1}``, NaN otherwise; coord ``next_layer``) and
+        ``next_layer_captured`` (part of ``u_k^l`` in the span of the next layer's top-k right
+        vectors; chance ``k / rows``). With directions:
         ``direction_overlap(layer, step, rank, direction)`` and
         ``direction_captured(layer, step, direction)``. Per (layer, step): ``theta_c``.
 
@@ -228,7 +240,7 @@ def alignment(spectra, *, layer=None, directions=None, direction_side="auto", de
         "persistence_right_last", "subspace_left", "subspace_right", "subspace_left_last",
         "subspace_right_last", "predicted_left", "predicted_left_low", "predicted_left_high",
         "predicted_right", "predicted_right_low", "predicted_right_high",
-        "theta_hat", "next_layer_overlap", "next_layer_captured")}
+        "theta_hat", "ratio", "pvalue", "next_layer_overlap", "next_layer_captured")}
     theta_c = np.full((L, S), np.nan)
     J = max((a.shape[0] for _, a in dirs.values()), default=0)
     d_ov, d_cap = np.full((L, S, K, J), np.nan), np.full((L, S, J), np.nan)
@@ -247,9 +259,10 @@ def alignment(spectra, *, layer=None, directions=None, direction_side="auto", de
                 out[f"subspace_{side}_last"][i, s] = subspace_persistence(v[s], v[-1], lam[s],
                                                                           lam[-1], tol)
         if predict:
-            th, tc, pred = _prediction(ds, name, vsteps, K, alpha, interval, confidence_level,
-                                       n_draws, rng)
-            out["theta_hat"][i], theta_c[i] = th, tc
+            ratio, tc, pv, pred = _prediction(ds, name, vsteps, K, alpha, interval,
+                                              confidence_level, n_draws, rng)
+            out["ratio"][i], theta_c[i], out["pvalue"][i] = ratio, tc, pv
+            out["theta_hat"][i] = ratio * tc[:, None]
             for key, arr in zip(("predicted_left", "predicted_left_low", "predicted_left_high",
                                  "predicted_right", "predicted_right_low", "predicted_right_high"),
                                 pred, strict=True):

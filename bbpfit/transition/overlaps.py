@@ -60,16 +60,18 @@ def subspace_persistence(a: np.ndarray, b: np.ndarray, lam_a: np.ndarray, lam_b:
     -------
     numpy.ndarray, shape (k,)
         ``||A_C^T B_C||_F^2 / |C|`` for the group ``C`` holding each rank; equals
-        :func:`persistence` for a rank alone in its group. NaN where either record is missing.
+        :func:`persistence` for a rank alone in its group. NaN for a rank missing at either
+        record (not recorded, or beyond the layer's ``m``).
     """
     out = np.full(a.shape[0], np.nan)
-    if not (np.isfinite(a).all() and np.isfinite(b).all()):
+    ok = np.flatnonzero(np.isfinite(a).all(axis=1) & np.isfinite(b).all(axis=1))
+    if ok.size == 0:
         return out
-    groups = _joint_groups(degenerate_groups(lam_a, tol), degenerate_groups(lam_b, tol))
-    cross = a @ b.T
+    groups = _joint_groups(degenerate_groups(lam_a[ok], tol), degenerate_groups(lam_b[ok], tol))
+    cross = a[ok] @ b[ok].T
     for g in np.unique(groups):
         idx = np.flatnonzero(groups == g)
-        out[idx] = np.sum(cross[np.ix_(idx, idx)] ** 2) / idx.size
+        out[ok[idx]] = np.sum(cross[np.ix_(idx, idx)] ** 2) / idx.size
     return out
 
 
