@@ -162,3 +162,25 @@ def test_pure_noise_predicts_zero_overlap(tmp_path):
     assert quiet.sum() >= 3
     assert np.all(w["predicted_right"].values[quiet] == 0.0)
     assert np.all(w["ratio"].values[quiet] <= 1.0)
+
+
+def test_vectors_on_their_own_vector_step_coordinate(tmp_path):
+    # 15c's layout: vectors every few steps on `vector_step`, eigenvalues on `step`; a vector
+    # step without an eigenvalue record gets NaN eigenvalues and no prediction.
+    rng = np.random.default_rng(2)
+    u, v = _unit(rng, 200), _unit(rng, 100)
+    tc = 0.5**0.25
+    mats = [[rng.standard_normal((200, 100)) / np.sqrt(200) + r * tc * np.outer(u, v)]
+            for r in np.linspace(0.3, 3, 8)]
+    ds = bf.open_spectra(_write(os.path.join(tmp_path, "a.bbp"), mats, ["w"]))
+    vec = ds[["left_vectors", "right_vectors"]].rename(step="vector_step").isel(vector_step=[0, 3, 5, 7])
+    vec = vec.assign_coords(vector_step=[0, 3, 5, 99])
+    new = ds.drop_vars(["left_vectors", "right_vectors"]).assign(
+        left_vectors=vec["left_vectors"], right_vectors=vec["right_vectors"])
+    w = bf.alignment(new, n_draws=30, directions={"w": v}).sel(layer="w", rank=0)
+    assert w["step"].values.tolist() == [0, 3, 5, 99]
+    pred = w["predicted_right"].values
+    assert pred[0] == 0.0 and 0.3 < pred[2] and np.isnan(pred[3])
+    np.testing.assert_allclose(w["eigenvalues"].values[:3], ds["eigenvalues"].sel(
+        layer="w", rank=0, step=[0, 3, 5]).values)
+    assert float(w["direction_overlap"].sel(step=5, direction=0)) > 0.5

@@ -132,7 +132,8 @@ def _prediction(ds, name, vsteps, K, alpha, interval, confidence_level, n_draws,
         tc = diag["theta_c"].values
         if interval:
             lam_v = lam.reindex(step=vsteps).values
-            s2, mp = diag["sigma2"].values, diag["mp_test"].values
+            s2 = diag["sigma2"].values
+            mp = np.asarray(diag["mp_test"].fillna(False).values, dtype=bool)  # reindexed: NaN
             seeds = np.random.default_rng(rng).integers(2**62, size=(S, kk))
             for s, k in zip(*np.nonzero(np.isfinite(theta[:, :kk]) & mp[:, :kk]), strict=True):
                 lo[s, k], hi[s, k] = strength_interval(
