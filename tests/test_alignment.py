@@ -184,3 +184,19 @@ def test_vectors_on_their_own_vector_step_coordinate(tmp_path):
     np.testing.assert_allclose(w["eigenvalues"].values[:3], ds["eigenvalues"].sel(
         layer="w", rank=0, step=[0, 3, 5]).values)
     assert float(w["direction_overlap"].sel(step=5, direction=0)) > 0.5
+
+
+def test_chaining_follows_the_store_order_not_the_selection(tmp_path):
+    # a (20 x 10) -> b (15 x 20) -> c (30 x 20): a's rows (20) equal c's cols (20), but a's next
+    # layer is b; selecting [a, c] chained a with c before the fix. Selecting only a reaches b.
+    rng = np.random.default_rng(4)
+    mats = [[rng.standard_normal((20, 10)), rng.standard_normal((15, 20)),
+             rng.standard_normal((30, 20))] for _ in range(2)]
+    path = _write(os.path.join(tmp_path, "s.bbp"), mats, ["a", "b", "c"], top_k=2)
+    only_a = bf.alignment(path, layer="a", predict=False)
+    assert only_a["next_layer"].values.tolist() == ["b"]
+    a_c = bf.alignment(path, layer=["a", "c"], predict=False)
+    assert a_c["next_layer"].values.tolist() == ["b", ""]
+    full = bf.alignment(path, predict=False)
+    np.testing.assert_allclose(only_a["next_layer_overlap"].values[0],
+                               full["next_layer_overlap"].sel(layer="a").values)

@@ -154,7 +154,8 @@ def alignment(spectra, *, layer=None, directions=None, direction_side="auto", de
         A store with vectors (:class:`bbpfit.SpectrumRecorder` with ``top_k_vectors``), or its
         path.
     layer : str or list of str, optional
-        Layers to analyse (default: all), in the store's order (which decides chaining).
+        Layers to analyse (default: all). Chaining follows the store's layer order (a layer's
+        next layer is the next one in the store, analysed or not).
     directions : dict, optional
         ``{layer: array (d,) or (j, d)}`` of directions to compare with (a teacher's singular
         vectors, class-mean differences, data principal components); normalised here.
@@ -273,10 +274,16 @@ def alignment(spectra, *, layer=None, directions=None, direction_side="auto", de
             ov, cap = projection(vecs[name, side], a)
             d_ov[i, :, :, : a.shape[0]], d_cap[i, :, : a.shape[0]] = ov, cap
     nxt = np.array([""] * L, dtype=object)
-    for i in range(L - 1):
-        a, b = names[i], names[i + 1]
+    order = [str(x) for x in ds["layer"].values]  # chaining follows the store, not the selection
+    for i, a in enumerate(names):
+        j = order.index(a) + 1
+        if j == len(order):
+            continue
+        b = order[j]
         if int(ds["rows"].sel(layer=a)) == int(ds["cols"].sel(layer=b)):
             nxt[i] = b
+            if (b, "right") not in vecs:
+                vecs[b, "right"] = _unit_vectors(ds, b, "right")
             u, v = vecs[a, "left"], vecs[b, "right"]
             out["next_layer_overlap"][i] = persistence(u, v)
             out["next_layer_captured"][i] = projection(u, v)[0].sum(axis=2)
