@@ -28,7 +28,7 @@ _LAZY = {
                     "sources"),
     **dict.fromkeys(("Spectrum", "eigenvalues", "spectrum"), "spectrum"),
     **dict.fromkeys(("compact", "open_spectra", "to_netcdf"), "store"),
-    **dict.fromkeys(("TransitionResult", "transition_time"), "transition"),
+    **dict.fromkeys(("TransitionResult", "alignment", "transition_time"), "transition"),
     **dict.fromkeys(("analyze", "analyze_zoo"), "zoo"),
 }
 
@@ -82,7 +82,7 @@ if TYPE_CHECKING:  # static analysers see the eager imports
     from .sources import LayerSelection, iter_layers, list_layers, load_spectra, read_layers
     from .spectrum import Spectrum, eigenvalues, spectrum
     from .store import compact, open_spectra, to_netcdf
-    from .transition import TransitionResult, transition_time
+    from .transition import TransitionResult, alignment, transition_time
     from .zoo import analyze, analyze_zoo  # type: ignore[no-redef]
 
 __all__ = [
@@ -102,6 +102,7 @@ __all__ = [
     "TransitionResult",
     "__version__",
     "adjust_pvalues",
+    "alignment",
     "analyze",
     "analyze_zoo",
     "bbp_threshold",

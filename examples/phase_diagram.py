@@ -11,8 +11,13 @@ learning rate (in units of the mean-square stability limit ``lr_c``) x initial w
   diverged (x), where no transition was detected (o), and where the bulk left the
   Marchenko-Pastur law for most steps (dot: small-batch SGD deforms it above
   ``lr_os = 2 / (1 + sqrt(m / B))^2``, dashed line);
-* bottom: the estimate with its 90% interval against the ground truth (the simulator's exact
-  signal against the threshold of the bulk the layer has), and the simulator's MP-based crossing.
+* middle: the estimate with its 90% interval against the ground truth (the simulator's exact
+  signal against the threshold of the bulk the layer has), and the simulator's MP-based crossing;
+* bottom (alignment): the squared overlap of the student's top singular vectors with the
+  teacher's over training, against the BBP prediction from the true theta(t)
+  (:meth:`~bbpfit.simulate.result.TeacherStudentResult.predicted_overlaps`), for sigma0 = 1 at a
+  small and a large learning rate: where small batches deform the bulk, the measured overlap
+  lags the prediction just after the crossing.
 
 Run: ``python examples/phase_diagram.py`` (a few minutes) or ``--quick`` (under a minute).
 """
@@ -46,8 +51,11 @@ def bulk_truth(res) -> float:
 def run_cell(n, m, lr, sigma0, batch, steps, every, seed):
     res = teacher_student(n, m, teacher_strengths=[2.0], sigma0=sigma0, lr=lr, batch=batch,
                           steps=steps, every=every, noise=1.0, rng=seed)
+    pred = res.predicted_overlaps()
     cell = {"diverged": res.diverged, "t_sim": float(res.t_cross[0]), "t_bulk": np.nan,
-            "step": np.nan, "lo": np.nan, "hi": np.nan, "detected": False, "deformed": 0.0}
+            "step": np.nan, "lo": np.nan, "hi": np.nan, "detected": False, "deformed": 0.0,
+            "steps": res.steps, "ov_left": res.overlap_left[:, 0], "ov_right": res.overlap_right[:, 0],
+            "pred_left": pred.left[:, 0], "pred_right": pred.right[:, 0]}
     if res.diverged or res.steps.size < 5:
         cell["diverged"] = True
         return cell
@@ -79,7 +87,7 @@ def plot(cfg, cells, path):
     from matplotlib.colors import LogNorm
 
     lrs, sigmas, batches = cfg["lrs"], cfg["sigmas"], cfg["batches"]
-    fig, axes = plt.subplots(2, len(batches), figsize=(5.2 * len(batches), 8.6),
+    fig, axes = plt.subplots(3, len(batches), figsize=(5.2 * len(batches), 12.0),
                              layout="constrained")
     norm = LogNorm(vmin=1, vmax=cfg["steps"])
     for j, batch in enumerate(batches):
@@ -132,10 +140,34 @@ def plot(cfg, cells, path):
         ax.set_xlabel("ground-truth crossing step")
         ax.set_ylabel("estimated crossing step")
         ax.legend(fontsize=8, frameon=False, loc="upper left")
+        plot_alignment_panel(axes[2, j], cfg, cells, batch)
     fig.suptitle(f"Linear teacher-student, {cfg['n']}x{cfg['m']}, teacher 2, label noise 1",
                  fontsize=11)
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def plot_alignment_panel(ax, cfg, cells, batch):
+    """Measured student-teacher overlaps against the BBP prediction from theta(t)."""
+    k = int(np.argmin(np.abs(cfg["sigmas"] - 1.0)))
+    lr_c = critical_learning_rate(cfg["m"], batch)
+    picks = [0, len(cfg["lrs"]) // 2]
+    for c_i, i in enumerate(picks):
+        c = cells[(batch, i, k)]
+        if c["diverged"]:
+            continue
+        col = f"C{c_i}"
+        lab = f"lr {cfg['lrs'][i] * lr_c:.3g}"
+        ax.plot(c["steps"], c["ov_right"], color=col, lw=1.6, label=f"{lab}: measured (input side)")
+        ax.plot(c["steps"], c["ov_left"], color=col, lw=0.9, ls=":", label=f"{lab}: measured (output)")
+        ax.plot(c["steps"], c["pred_right"], color=col, lw=1.2, ls="--", label=f"{lab}: BBP from theta(t)")
+        if np.isfinite(c["t_sim"]):
+            ax.axvline(c["t_sim"], color=col, lw=0.8, alpha=0.6)
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlabel("step (vertical: theta crosses theta_c)")
+    ax.set_ylabel("squared overlap with the teacher")
+    ax.set_title(f"batch {batch}, sigma0 = {cfg['sigmas'][k]:g}: alignment with the teacher", fontsize=10)
+    ax.legend(fontsize=7, frameon=False, loc="lower right")
 
 
 def main():

@@ -95,6 +95,30 @@ def _plot(spectra, res, folder) -> list[str]:
         fig.savefig(path, dpi=120)
         plt.close(fig)
         written.append(path)
+    if "left_vectors" in spectra and "right_vectors" in spectra:
+        written += _plot_alignment(spectra, list(res.layers), folder)
+    return written
+
+
+def _plot_alignment(spectra, layers, folder) -> list[str]:
+    """One figure per layer of the store's singular-vector alignment (stores with vectors)."""
+    import os
+
+    import matplotlib.pyplot as plt
+
+    from ..plot import plot_alignment
+    from ..transition import alignment
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        al = alignment(spectra, layer=layers, n_draws=100)
+    written = []
+    for name in layers:
+        axes = plot_alignment(al, name, title=name if len(name) <= 60 else "..." + name[-57:])
+        path = os.path.join(folder, "alignment_" + re.sub(r"[^\w.-]+", "_", name) + ".png")
+        axes[0].figure.savefig(path, dpi=120)
+        plt.close(axes[0].figure)
+        written.append(path)
     return written
 
 

@@ -16,7 +16,7 @@ from ._crossing import first_crossing
 from ._sgd_checks import DIVERGENCE_FACTOR, check_sgd_args, record_steps
 from .ensembles import random_orthonormal
 from .mean_dynamics import mean_dynamics
-from .result import TeacherStudentResult, split_rank_one
+from .result import TeacherStudentResult, split_rank_one, vector_overlaps
 
 __all__ = ["teacher_student"]
 
@@ -78,7 +78,9 @@ def teacher_student(n, m, *, teacher_strengths=(1.0,), sigma0=1.0, lr=0.05, batc
         ``W - sum_i signal_i a_i b_i^T``, ``theta = signal / sqrt(max(n, m) sigma2_noise)``, the
         recorded crossing ``t_cross`` and the mean-dynamics prediction ``t_cross_theory``
         (:func:`bbpfit.simulate.mean_dynamics`, conditioned on the drawn initialisation);
-        ``loss`` is the exact population loss ``0.5 (||W - W*||_F^2 + n noise^2)``.
+        ``loss`` is the exact population loss ``0.5 (||W - W*||_F^2 + n noise^2)``;
+        ``overlap_left``/``overlap_right`` the squared overlaps of the student's top singular
+        vectors with the teacher's, against ``predicted_overlaps()`` (BBP from ``theta``).
 
     Raises
     ------
@@ -141,6 +143,7 @@ def teacher_student(n, m, *, teacher_strengths=(1.0,), sigma0=1.0, lr=0.05, batc
     rec = record_steps(steps, every)
     lam = np.empty((rec.size, min(n, m)))
     signal = np.empty((rec.size, r))
+    ov_left, ov_right = np.empty((rec.size, r)), np.empty((rec.size, r))
     sigma2 = np.empty(rec.size)
     loss = np.empty(rec.size)
     limit = DIVERGENCE_FACTOR * 0.5 * (np.vdot(D, D) + n * noise**2)
@@ -150,6 +153,7 @@ def teacher_student(n, m, *, teacher_strengths=(1.0,), sigma0=1.0, lr=0.05, batc
             W = W_star + D
             lam[k] = eigenvalues(W)
             signal[k], sigma2[k] = split_rank_one(W, A, B)
+            ov_left[k], ov_right[k] = vector_overlaps(W, A, B, s)
             loss[k] = 0.5 * (np.vdot(D, D) + n * noise**2)
             k += 1
             if k == rec.size:
@@ -160,6 +164,7 @@ def teacher_student(n, m, *, teacher_strengths=(1.0,), sigma0=1.0, lr=0.05, batc
             diverged_step = t
             break
     lam, signal, sigma2, loss, rec = lam[:k], signal[:k], sigma2[:k], loss[:k], rec[:k]
+    ov_left, ov_right = ov_left[:k], ov_right[:k]
     with np.errstate(divide="ignore", invalid="ignore"):
         theta = signal / np.sqrt(max(n, m) * sigma2)[:, None]
     theta_c = bbp_threshold(min(n, m) / max(n, m))
@@ -172,4 +177,4 @@ def teacher_student(n, m, *, teacher_strengths=(1.0,), sigma0=1.0, lr=0.05, batc
         sigma2_noise=sigma2, theta=theta, theta_c=theta_c,
         t_cross=np.atleast_1d(first_crossing(rec, theta, theta_c)),
         t_cross_theory=theory.t_cross, loss=loss, diverged=diverged_step is not None,
-        diverged_step=diverged_step, params=params)
+        diverged_step=diverged_step, params=params, overlap_left=ov_left, overlap_right=ov_right)

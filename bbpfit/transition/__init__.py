@@ -6,11 +6,13 @@ One concept per module: :mod:`.api` (``transition_time``), :mod:`.result`, :mod:
 (threshold and strengths of a non-MP bulk), :mod:`.growth` and :mod:`.tobit` (censored growth
 laws), :mod:`.hinge` (change point), :mod:`.levels` (spacing ratio, DBM fluctuation),
 :mod:`.methods` (estimators by name), :mod:`.runs`, :mod:`.runs_result` and :mod:`.timeaxis`
-(several runs, pooled, on a common time axis) and :mod:`.null_table` (the shipped MP-test
-null). Imports inference, fit, laws; never torch or matplotlib.
+(several runs, pooled, on a common time axis), :mod:`.null_table` (the shipped MP-test
+null), :mod:`.alignment` and :mod:`.overlaps` (singular-vector alignment over a store).
+Imports inference, fit, laws; never torch or matplotlib.
 """
 
 from .. import _numba_cache  # noqa: F401  (before any kernel: stamps their caches)
+from .alignment import alignment
 from .api import transition_time
 from .diagnostics import layer_diagnostics, step_diagnostics
 from .levels import GOE_SPACING_RATIO, POISSON_SPACING_RATIO, fluctuation, spacing_ratio
@@ -27,6 +29,7 @@ __all__ = [
     "TRANSITION_METHODS",
     "SpikeTransition",
     "TransitionResult",
+    "alignment",
     "fluctuation",
     "layer_diagnostics",
     "spacing_ratio",
