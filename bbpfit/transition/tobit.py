@@ -84,6 +84,51 @@ def _loglik(X, y, c, s, obs, g, h):
 
 
 @njit(cache=True)
+def _solve(A, b):
+    """``A x = b`` for a small square ``A`` by Gaussian elimination with partial pivoting.
+
+    What ``np.linalg.solve`` (LAPACK ``gesv``) does, written out: Numba's ``np.linalg.solve``
+    costs seconds of compilation (most of it its error-message formatting), this a fraction.
+    Raises ``np.linalg.LinAlgError`` on an exactly zero pivot, as ``gesv`` does, and on a
+    non-finite entry, as Numba's ``np.linalg.solve`` does. ``A`` and ``b`` are not modified.
+    """
+    n = b.shape[0]
+    M = A.copy()
+    x = b.copy()
+    ok = True
+    for i in range(n):
+        ok = ok and math.isfinite(x[i])
+        for j in range(n):
+            ok = ok and math.isfinite(M[i, j])
+    for col in range(n):
+        if not ok:
+            break
+        piv = col
+        for r in range(col + 1, n):
+            if abs(M[r, col]) > abs(M[piv, col]):
+                piv = r
+        if M[piv, col] == 0.0:
+            ok = False
+            break
+        for j in range(n):
+            M[col, j], M[piv, j] = M[piv, j], M[col, j]
+        x[col], x[piv] = x[piv], x[col]
+        for r in range(col + 1, n):
+            f = M[r, col] / M[col, col]
+            for j in range(col, n):
+                M[r, j] -= f * M[col, j]
+            x[r] -= f * x[col]
+    if not ok:
+        raise np.linalg.LinAlgError("singular or non-finite matrix")
+    for col in range(n - 1, -1, -1):
+        v = x[col]
+        for j in range(col + 1, n):
+            v -= M[col, j] * x[j]
+        x[col] = v / M[col, col]
+    return x
+
+
+@njit(cache=True)
 def tobit_fit(X, y, c, s, obs, max_iter=60):
     """Maximum-likelihood ``(beta, kappa, loglik, ok)`` of the left-censored regression.
 
@@ -112,7 +157,7 @@ def tobit_fit(X, y, c, s, obs, max_iter=60):
                 rhs[j] += w * X[i, j] * y[i]
                 for k in range(p):
                     A[j, k] += w * X[i, j] * X[i, k]
-    beta = np.linalg.solve(A, rhs)
+    beta = _solve(A, rhs)
     rss = 0.0
     for i in range(N):
         if obs[i]:
@@ -160,7 +205,7 @@ def tobit_fit(X, y, c, s, obs, max_iter=60):
                 H[p, p] -= curv * ct * ct
         for j in range(p):
             H[p, j] = H[j, p]
-        step = np.linalg.solve(H, -grad)
+        step = _solve(H, -grad)
         t = 1.0
         done = False
         for _ in range(40):
