@@ -18,8 +18,10 @@ in the same run so contention hits both alike) and each repetition, a new empty
 ``NUMBA_CACHE_DIR`` and ``BBPFIT_CACHE_DIR`` are made; the ``cold`` process runs with them
 empty, the ``warm`` process after it with what the cold one wrote. Every child wraps
 ``numba.core.dispatcher.Dispatcher.compile`` and reports, per kernel, the time spent in it
-*excluding* nested compiles of the kernels it calls (the sum is the whole compile time; in a warm
-process it is the time to load the cached machine code). BLAS and Numba use one thread.
+*excluding* nested compiles of the bbpfit kernels it calls (the sum is the whole compile time; in
+a warm process it is the time to load the cached machine code), in CPU seconds. Phases are given
+as wall / CPU seconds: on a shared machine the CPU figures are the stable ones (a process waiting
+for a core does not count). BLAS and Numba use one thread.
 
 Run: ``python benchmarks/bench_cold_start.py [--path transition|check|both] [--repeats 2]
 [--code /work/main --code .] [--kernels 12]``. Figures on a shared machine are noisy: read the
@@ -31,6 +33,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -54,11 +57,11 @@ def _timed_compile(self, sig):
     name = f"{self.py_func.__module__}.{self.py_func.__qualname__}"
     ours = name.startswith("bbpfit.")
     _STACK.append(0.0)
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     try:
         return _original(self, sig)
     finally:
-        total = time.perf_counter() - t0
+        total = time.process_time() - t0
         nested = _STACK.pop()
         if _STACK and ours:
             _STACK[-1] += total
@@ -80,25 +83,34 @@ _TRANSITION = _HOOK + r"""
 import warnings
 warnings.simplefilter("ignore")
 phases = {}
-t0 = time.perf_counter()
+def _tick():
+    return time.perf_counter(), time.process_time()
+
+
+def _since(name, start):
+    phases[name] = time.perf_counter() - start[0]
+    phases[name + "_cpu"] = time.process_time() - start[1]
+
+
+t0 = _tick()
 import numpy as np
 import xarray as xr
 import bbpfit as bf
-phases["import"] = time.perf_counter() - t0
+_since("import", t0)
 c0 = _compile_total()
-t0 = time.perf_counter()
+t0 = _tick()
 z = np.load(sys.argv[1])
 da = xr.DataArray(z["eig0"].astype(np.float64), dims=("step", "rank"),
                   coords={"step": z["steps"]}, attrs={"n": int(z["n0"])}, name=str(z["layers"][0]))
-phases["load"] = time.perf_counter() - t0
+_since("load", t0)
 c1 = _compile_total()
-t0 = time.perf_counter()
+t0 = _tick()
 bf.transition_time(da)
-phases["first"] = time.perf_counter() - t0
+_since("first", t0)
 c2 = _compile_total()
-t0 = time.perf_counter()
+t0 = _tick()
 bf.transition_time(da)
-phases["second"] = time.perf_counter() - t0
+_since("second", t0)
 phases["compile_import"] = c0
 phases["compile_first"] = c2 - c1
 print(json.dumps({"phases": phases, "kernels": _COMPILE}))
@@ -108,18 +120,29 @@ _CHECK = _HOOK + r"""
 import contextlib, io, warnings
 warnings.simplefilter("ignore")
 phases = {}
-t0 = time.perf_counter()
+
+
+def _tick():
+    return time.perf_counter(), time.process_time()
+
+
+def _since(name, start):
+    phases[name] = time.perf_counter() - start[0]
+    phases[name + "_cpu"] = time.process_time() - start[1]
+
+
+t0 = _tick()
 from bbpfit.cli import main
-phases["import"] = time.perf_counter() - t0
+_since("import", t0)
 c0 = _compile_total()
-t0 = time.perf_counter()
+t0 = _tick()
 with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
     try:
         main(["check", sys.argv[1], "--format", "csv"])
     except SystemExit as exc:
         if exc.code not in (0, 1, None):
             raise
-phases["check"] = time.perf_counter() - t0
+_since("check", t0)
 phases["compile_import"] = c0
 phases["compile_check"] = _compile_total() - c0
 print(json.dumps({"phases": phases, "kernels": _COMPILE}))
@@ -130,20 +153,24 @@ def _child(code_root, script, args, numba_dir, null_dir):
     env = dict(os.environ, NUMBA_CACHE_DIR=numba_dir, BBPFIT_CACHE_DIR=null_dir,
                PYTHONPATH=code_root, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
                MKL_NUM_THREADS="1", NUMBA_NUM_THREADS="1", PYTHONWARNINGS="ignore")
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     out = subprocess.run([sys.executable, "-c", script, *args], env=env, capture_output=True,
                          text=True, cwd=code_root)
     wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if out.returncode != 0:
         raise RuntimeError(f"child failed in {code_root}:\n{out.stderr[-3000:]}")
     res = json.loads(out.stdout.strip().splitlines()[-1])
     res["phases"]["process"] = wall
+    res["phases"]["process_cpu"] = (after.ru_utime - before.ru_utime
+                                    + after.ru_stime - before.ru_stime)
     return res
 
 
 def _kernel_lines(kernels, top):
     rows = sorted(kernels.items(), key=lambda kv: -kv[1][0])[:top]
-    return [f"      {t:6.2f} s  x{n}  {name}" for name, (t, n) in rows]
+    return [f"      {t:6.2f} s CPU  {name}" for name, (t, n) in rows]
 
 
 def _minilm():
@@ -161,8 +188,8 @@ def run(path, codes, repeats, top):
         script, args, call = _TRANSITION, [STORE], "first"
     else:
         script, args, call = _CHECK, [minilm], "check"
-    print(f"\n## {path}: seconds (process wall, import, {call}"
-          + (", second" if path == "transition" else "") + "; compile = time in Numba compile)")
+    print(f"\n## {path}: wall / CPU seconds (process = the whole child, interpreter start "
+          f"included; {call} = the call; compile = CPU in Numba compilation, of it at import)")
     summary = {}
     with tempfile.TemporaryDirectory() as tmp:
         for rep in range(repeats):
@@ -175,19 +202,23 @@ def run(path, codes, repeats, top):
                 for label, res in (("cold", cold), ("warm", warm)):
                     p = res["phases"]
                     comp = p[f"compile_{call}"] + p["compile_import"]
-                    line = (f"  {code} rep {rep} {label}: process {p['process']:6.2f}  import "
-                            f"{p['import']:5.2f}  {call} {p[call]:6.2f}")
+                    line = (f"  {code} rep {rep} {label}: process {p['process']:6.2f} / "
+                            f"{p['process_cpu']:6.2f}  import {p['import']:5.2f} / "
+                            f"{p['import_cpu']:5.2f}  {call} {p[call]:6.2f} / {p[call + '_cpu']:6.2f}")
                     if path == "transition":
-                        line += f"  second {p['second']:5.2f}"
+                        line += f"  second {p['second']:5.2f} / {p['second_cpu']:5.2f}"
                     print(line + f"  compile {comp:6.2f} (at import {p['compile_import']:.2f})")
                     if label == "cold" and top:
                         print("\n".join(_kernel_lines(res["kernels"], top)))
                 pc, pw = cold["phases"], warm["phases"]
-                ratios = {"first_cold/first_warm": pc[call] / pw[call],
-                          "process_cold/process_warm": pc["process"] / pw["process"]}
+                ratios = {f"{call} cold/warm": (pc[call] / pw[call], pc[call + "_cpu"] / pw[call + "_cpu"]),
+                          "process cold/warm": (pc["process"] / pw["process"],
+                                                pc["process_cpu"] / pw["process_cpu"])}
                 if path == "transition":
-                    ratios["first_cold/second"] = pc[call] / pw["second"]
-                print("    ratios: " + "  ".join(f"{k} {v:5.2f}" for k, v in ratios.items()))
+                    ratios["first cold/second warm"] = (pc[call] / pw["second"],
+                                                        pc[call + "_cpu"] / pw["second_cpu"])
+                print("    ratios (wall / CPU): " + "  ".join(
+                    f"{k} {w:5.2f} / {c:5.2f}" for k, (w, c) in ratios.items()))
                 summary.setdefault(code, []).append(ratios)
     return summary
 
