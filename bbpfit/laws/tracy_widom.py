@@ -3,7 +3,9 @@
 Owns the public :func:`tracy_widom` / :class:`TracyWidom`, the lazy loading of the shipped table
 ``tracy_widom.npz`` (package ``bbpfit.data``), the tail asymptotic series used beyond the table,
 and the direct Fredholm-determinant evaluator :func:`fredholm` that builds and checks the table
-(``scripts/make_tracy_widom_table.py``). The Numba kernels live in :mod:`._tw_kernels`.
+(``scripts/make_tracy_widom_table.py``). The Numba kernels live in :mod:`._tw_kernels`; arrays
+of at most 16 values go to their plain-Python twins in :mod:`._tw_python` (same arithmetic, no
+compilation in a fresh environment).
 
 Notes
 -----
