@@ -144,12 +144,16 @@ def tobit_fit(X, y, c, s, obs, max_iter=60):
     for i in range(N):
         if obs[i]:
             n_obs += 1
-    beta = np.zeros(p)
+    # np.empty and explicit zeros: np.zeros's overloads cost Numba more compilation than loops
+    A = np.empty((p, p))
+    rhs = np.empty(p)
+    for j in range(p):
+        rhs[j] = 0.0
+        for k in range(p):
+            A[j, k] = 0.0
     if n_obs < p + 1:
-        return beta, math.nan, -math.inf, False
+        return rhs, math.nan, -math.inf, False
     # weighted least squares on the observed rows for the start
-    A = np.zeros((p, p))
-    rhs = np.zeros(p)
     for i in range(N):
         if obs[i]:
             w = 1.0 / (s[i] * s[i])
@@ -169,11 +173,13 @@ def tobit_fit(X, y, c, s, obs, max_iter=60):
     h = 1.0 / kappa
     g = beta * h
     ll = _loglik(X, y, c, s, obs, g, h)
-    grad = np.zeros(p + 1)
-    H = np.zeros((p + 1, p + 1))
+    grad = np.empty(p + 1)
+    H = np.empty((p + 1, p + 1))
     for _ in range(max_iter):
-        grad[:] = 0.0
-        H[:, :] = 0.0
+        for j in range(p + 1):
+            grad[j] = 0.0
+            for k in range(p + 1):
+                H[j, k] = 0.0
         for i in range(N):
             xg = 0.0
             for j in range(p):
