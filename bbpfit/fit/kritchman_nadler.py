@@ -51,12 +51,23 @@ def kn_sigma2_sums(top: np.ndarray, tail: float, m: int, n_eff: float) -> float:
     return s
 
 
-@njit(cache=True)
 def kn_sigma2(lam: np.ndarray, n_eff: float, k: int) -> float:
     """KN estimate of ``sigma2`` from a descending spectrum assuming ``k`` outliers.
 
     :func:`kn_sigma2_sums` with ``tail = sum_{j>k} lam_j`` (KN 2009, their ``KN_noiseEst``).
+    The entry point for Python callers: a read-only or non-contiguous ``lam`` (a spectrum
+    result's eigenvalues) is copied first, so the kernel is compiled for one array type only
+    (each extra type costs a second of compilation in a fresh environment).
     """
+    lam = np.asarray(lam)
+    if not (lam.flags.c_contiguous and lam.flags.writeable):
+        lam = np.array(lam, order="C")
+    return _kn_sigma2(lam, n_eff, k)
+
+
+@njit(cache=True)
+def _kn_sigma2(lam: np.ndarray, n_eff: float, k: int) -> float:
+    """:func:`kn_sigma2` inside the kernels."""
     tail = 0.0
     for j in range(k, lam.shape[0]):
         tail += lam[j]
@@ -76,13 +87,13 @@ def kn_fit_row(lam, n_eff, q, fit_ratio, kmax, margin):
         n_eff = m / q
     s0 = quantile_desc(lam, 0.5) / mp_ppf_scalar(0.5, q)
     k = count_above(lam, tw_edge(s0, n_eff, m, margin), kmax)
-    sigma2 = kn_sigma2(lam, n_eff, k)
+    sigma2 = _kn_sigma2(lam, n_eff, k)
     for _ in range(2 * kmax + 2):
         k_new = count_above(lam, tw_edge(sigma2, n_eff, m - k, margin), kmax)
         if k_new == k:
             break
         k = k_new
-        sigma2 = kn_sigma2(lam, n_eff, k)
+        sigma2 = _kn_sigma2(lam, n_eff, k)
     return sigma2, q, k
 
 

@@ -3,7 +3,9 @@
 Owns the public :func:`tracy_widom` / :class:`TracyWidom`, the lazy loading of the shipped table
 ``tracy_widom.npz`` (package ``bbpfit.data``), the tail asymptotic series used beyond the table,
 and the direct Fredholm-determinant evaluator :func:`fredholm` that builds and checks the table
-(``scripts/make_tracy_widom_table.py``). The Numba kernels live in :mod:`._tw_kernels`.
+(``scripts/make_tracy_widom_table.py``). The Numba kernels live in :mod:`._tw_kernels`; arrays
+of at most 16 values go to their plain-Python twins in :mod:`._tw_python` (same arithmetic, no
+compilation in a fresh environment).
 
 Notes
 -----
@@ -71,6 +73,7 @@ from scipy.special import airy
 
 from .._data import load_npz
 from .._validation import check_real_dtype
+from . import _tw_python
 from ._tw_kernels import (
     CDF,
     LOGCDF,
@@ -90,7 +93,6 @@ from ._tw_kernels import (
     PDF,
     SF,
     dist_kernel,
-    dist_scalar,
     ppf_kernel,
 )
 
@@ -274,11 +276,27 @@ def _moments(beta: int) -> tuple[float, float]:
 
 
 # --------------------------------------------------------------------------- public API
-def _apply(kernel, x, code: int, law: tuple, name: str):
+@functools.cache
+def _law_lists(beta: int) -> tuple:
+    """:func:`_law` as nested lists, for the plain-Python twins of :mod:`._tw_python`."""
+    return _tw_python.as_lists(_law(beta))
+
+
+#: The plain-Python twin of each array kernel, used for arrays of at most ``_tw_python.SMALL``
+#: values (no Numba compilation on paths that only need a few values).
+_TWINS = {dist_kernel: _tw_python.dist_scalar, ppf_kernel: _tw_python.ppf_scalar}
+
+
+def _apply(kernel, x, code: int, beta: int, name: str):
     arr = np.asarray(x)
     check_real_dtype(arr.dtype, name)
-    arr = arr.astype(np.float64, copy=False)
-    out = kernel(np.ascontiguousarray(arr.ravel()), code, law).reshape(arr.shape)
+    flat = np.ascontiguousarray(arr.astype(np.float64, copy=False).ravel())
+    if flat.shape[0] <= _tw_python.SMALL:
+        twin, law = _TWINS[kernel], _law_lists(beta)
+        out = np.array([twin(v, code, law) for v in flat.tolist()], dtype=np.float64)
+    else:
+        out = kernel(flat, code, _law(beta))
+    out = out.reshape(arr.shape)
     return out if out.ndim else float(out)
 
 
@@ -295,7 +313,7 @@ def _check_beta(beta) -> int:
 
 def tw1_sf_scalar(x: float) -> float:
     """TW1 ``sf`` at one float, without the array checks of :meth:`TracyWidom.sf` (hot loops)."""
-    return float(dist_scalar(float(x), SF, _law(1)))
+    return _tw_python.dist_scalar(float(x), SF, _law_lists(1))
 
 
 class TracyWidom:
@@ -327,31 +345,31 @@ class TracyWidom:
 
     def pdf(self, x):
         """Density."""
-        return _apply(dist_kernel, x, PDF, _law(self._beta), "x")
+        return _apply(dist_kernel, x, PDF, self._beta, "x")
 
     def cdf(self, x):
         """Distribution function ``F(x)``."""
-        return _apply(dist_kernel, x, CDF, _law(self._beta), "x")
+        return _apply(dist_kernel, x, CDF, self._beta, "x")
 
     def sf(self, x):
         """Survival function ``1 - F(x)``, relatively accurate far into the right tail."""
-        return _apply(dist_kernel, x, SF, _law(self._beta), "x")
+        return _apply(dist_kernel, x, SF, self._beta, "x")
 
     def logcdf(self, x):
         """``log F(x)``, finite far into the left tail."""
-        return _apply(dist_kernel, x, LOGCDF, _law(self._beta), "x")
+        return _apply(dist_kernel, x, LOGCDF, self._beta, "x")
 
     def logsf(self, x):
         """``log(1 - F(x))``, finite far into the right tail (a log p-value)."""
-        return _apply(dist_kernel, x, LOGSF, _law(self._beta), "x")
+        return _apply(dist_kernel, x, LOGSF, self._beta, "x")
 
     def ppf(self, q):
         """Quantile function; NaN for ``q`` outside [0, 1], ``-inf`` at 0 and ``inf`` at 1."""
-        return _apply(ppf_kernel, q, False, _law(self._beta), "q")
+        return _apply(ppf_kernel, q, False, self._beta, "q")
 
     def isf(self, q):
         """Inverse survival function (the critical value of a level-``q`` test), exact for tiny ``q``."""
-        return _apply(ppf_kernel, q, True, _law(self._beta), "q")
+        return _apply(ppf_kernel, q, True, self._beta, "q")
 
     def median(self) -> float:
         """Median."""

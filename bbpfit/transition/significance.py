@@ -76,7 +76,9 @@ MP_EDGE_ENTER = 2.0
 #: Records in the running median of the offsets that decides each step's null.
 NULL_WINDOW = 5
 _TW1 = tracy_widom(1)
-_TW_MEDIAN, _TW_Q99 = (float(v) for v in _TW1.ppf([0.5, 0.99]))
+#: TW1 median and 99% point, precomputed (no quantile solve at import); checked against an
+#: independent Fredholm-determinant computation in tests/test_tw_python.py.
+_TW_MEDIAN, _TW_Q99 = -1.2685746165810712, 2.023449281380162
 
 
 def _mp_critical(null: np.ndarray, level: float) -> float:

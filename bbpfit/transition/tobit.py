@@ -84,6 +84,51 @@ def _loglik(X, y, c, s, obs, g, h):
 
 
 @njit(cache=True)
+def _solve(A, b):
+    """``A x = b`` for a small square ``A`` by Gaussian elimination with partial pivoting.
+
+    What ``np.linalg.solve`` (LAPACK ``gesv``) does, written out: Numba's ``np.linalg.solve``
+    costs seconds of compilation (most of it its error-message formatting), this a fraction.
+    Raises ``np.linalg.LinAlgError`` on an exactly zero pivot, as ``gesv`` does, and on a
+    non-finite entry, as Numba's ``np.linalg.solve`` does. ``A`` and ``b`` are not modified.
+    """
+    n = b.shape[0]
+    M = A.copy()
+    x = b.copy()
+    ok = True
+    for i in range(n):
+        ok = ok and math.isfinite(x[i])
+        for j in range(n):
+            ok = ok and math.isfinite(M[i, j])
+    for col in range(n):
+        if not ok:
+            break
+        piv = col
+        for r in range(col + 1, n):
+            if abs(M[r, col]) > abs(M[piv, col]):
+                piv = r
+        if M[piv, col] == 0.0:
+            ok = False
+            break
+        for j in range(n):
+            M[col, j], M[piv, j] = M[piv, j], M[col, j]
+        x[col], x[piv] = x[piv], x[col]
+        for r in range(col + 1, n):
+            f = M[r, col] / M[col, col]
+            for j in range(col, n):
+                M[r, j] -= f * M[col, j]
+            x[r] -= f * x[col]
+    if not ok:
+        raise np.linalg.LinAlgError("singular or non-finite matrix")
+    for col in range(n - 1, -1, -1):
+        v = x[col]
+        for j in range(col + 1, n):
+            v -= M[col, j] * x[j]
+        x[col] = v / M[col, col]
+    return x
+
+
+@njit(cache=True)
 def tobit_fit(X, y, c, s, obs, max_iter=60):
     """Maximum-likelihood ``(beta, kappa, loglik, ok)`` of the left-censored regression.
 
@@ -99,12 +144,16 @@ def tobit_fit(X, y, c, s, obs, max_iter=60):
     for i in range(N):
         if obs[i]:
             n_obs += 1
-    beta = np.zeros(p)
+    # np.empty and explicit zeros: np.zeros's overloads cost Numba more compilation than loops
+    A = np.empty((p, p))
+    rhs = np.empty(p)
+    for j in range(p):
+        rhs[j] = 0.0
+        for k in range(p):
+            A[j, k] = 0.0
     if n_obs < p + 1:
-        return beta, math.nan, -math.inf, False
+        return rhs, math.nan, -math.inf, False
     # weighted least squares on the observed rows for the start
-    A = np.zeros((p, p))
-    rhs = np.zeros(p)
     for i in range(N):
         if obs[i]:
             w = 1.0 / (s[i] * s[i])
@@ -112,7 +161,7 @@ def tobit_fit(X, y, c, s, obs, max_iter=60):
                 rhs[j] += w * X[i, j] * y[i]
                 for k in range(p):
                     A[j, k] += w * X[i, j] * X[i, k]
-    beta = np.linalg.solve(A, rhs)
+    beta = _solve(A, rhs)
     rss = 0.0
     for i in range(N):
         if obs[i]:
@@ -124,11 +173,13 @@ def tobit_fit(X, y, c, s, obs, max_iter=60):
     h = 1.0 / kappa
     g = beta * h
     ll = _loglik(X, y, c, s, obs, g, h)
-    grad = np.zeros(p + 1)
-    H = np.zeros((p + 1, p + 1))
+    grad = np.empty(p + 1)
+    H = np.empty((p + 1, p + 1))
     for _ in range(max_iter):
-        grad[:] = 0.0
-        H[:, :] = 0.0
+        for j in range(p + 1):
+            grad[j] = 0.0
+            for k in range(p + 1):
+                H[j, k] = 0.0
         for i in range(N):
             xg = 0.0
             for j in range(p):
@@ -160,7 +211,7 @@ def tobit_fit(X, y, c, s, obs, max_iter=60):
                 H[p, p] -= curv * ct * ct
         for j in range(p):
             H[p, j] = H[j, p]
-        step = np.linalg.solve(H, -grad)
+        step = _solve(H, -grad)
         t = 1.0
         done = False
         for _ in range(40):
