@@ -92,24 +92,28 @@ def _fresh(n, m, draws, rng):
 
 @pytest.mark.slow
 def test_table_agrees_with_a_fresh_simulation():
-    # 200 x 100 is not among the simulated shapes of the table
+    # 200 x 100 is not among the simulated shapes. The table is an envelope over shapes
+    # (conservative at each), so a fresh exceedance rate is at most nominal (within 4 Monte
+    # Carlo standard errors of both samples) and not far below it (a third of nominal: the
+    # entries are the right quantiles, not a loose bound). Measured: depth 7 at 5%: 0.038, the
+    # combined table at 5%: 0.033.
     draws = 3000
     T = _fresh(200, 100, draws, np.random.default_rng([11, 7]))
+
+    def check(f, p):
+        assert p / 3 <= f <= p + 4 * math.sqrt(p * (1 - p) * (1 / draws + 1 / 8000)), (p, f)
+
     for i in range(1, len(DEPTHS)):  # marginal quantiles (depth 0 is edge_null's, tested there)
         for p in (0.5, 0.1, 0.05):
-            t = np.interp(-np.log(p), -_LOG_SF, _TABLE["t"][i])
-            f = float(np.mean(T[:, i] >= t))
-            se = math.sqrt(p * (1 - p) * (1 / draws + 1 / 40_000))
-            assert abs(f - p) <= 4 * se + 0.15 * p, (DEPTHS[i], p, f)  # 15%: the depth-7 fit's
-            # finite-size drift across shapes (5% quantile 11.2 at 128 x 64, 17.3 at 2000 x 1000)
+            check(float(np.mean(T[:, i] >= np.interp(-np.log(p), -_LOG_SF, _TABLE["t"][i]))), p)
     P = np.stack([edge_pvalue(T[:, 0])] + [marginal_pvalue(T[:, i], _TABLE["t"][i], _TABLE["tail"][i])
                                            for i in range(1, len(DEPTHS))], axis=1)
-    u = P.min(axis=1)
-    for p in (0.1, 0.05, 0.01):  # P(U <= u_table(p)) = p: the entries of the combined table
-        q = np.exp(np.interp(np.log(p), _LOG_SF[::-1], _TABLE["log_u"][-1][::-1]))
-        f = float(np.mean(u <= q))
-        assert abs(f - p) <= 4 * math.sqrt(p * (1 - p) * (1 / draws + 1 / 40_000)), (p, f)
-    # and the p-value the test reports is uniform: P(p <= a) <= a within 2.5 standard errors
+    for j in range(1, len(DEPTHS) + 1):  # P(U_j <= u_table(p)) <= p: the combined tables
+        u = P[:, :j].min(axis=1)
+        for p in (0.1, 0.05):
+            q = np.exp(np.interp(np.log(p), _LOG_SF[::-1], _TABLE["log_u"][j - 1][::-1]))
+            check(float(np.mean(u <= q)), p)
+    # and the p-value the test reports: P(p <= a) <= a within 2.5 standard errors
     res = depth_tests(_sample(200, 100, 400, np.random.default_rng([11, 8]), shape="mp"), 1, 1, 0.05)
     for a in (0.1, 0.05):
         assert float(np.mean(res["pvalue"][:, 0] <= a)) <= _binomial_bound(a, 400)
