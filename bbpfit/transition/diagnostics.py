@@ -34,7 +34,8 @@ _FS = 0.13
 _PER_STEP = ("sigma2", "mp_edge", "edge", "edge_scale", "theta_c", "n_spikes", "spacing_ratio",
              "fluctuation", "bulk_offset", "bulk_offset_smooth", "null_mp", "test_edge",
              "test_crit")
-_PER_RANK = ("gap", "pvalue", "pvalue_seq", "mp_test", "theta_hat", "ratio", "ratio_crit")
+_PER_RANK = ("gap", "pvalue", "pvalue_seq", "mp_test", "edge_depth", "theta_hat", "ratio",
+             "ratio_crit")
 
 
 def _bbp_ratio(lam, n, m, s2):
@@ -82,7 +83,9 @@ def layer_diagnostics(lam, steps, n, *, max_spikes=3, alpha=0.05, crit_level=Non
         ``test_edge`` to ``test_crit``: the null's edge up to the eigenvalue rank 0 needs;
         ``n_spikes`` is not capped at ``max_spikes``, see
         :func:`~bbpfit.transition.significance.step_tests`); per step and rank
-        (steps, max_spikes) ``gap, pvalue, pvalue_seq, mp_test, theta_hat, ratio, ratio_crit``.
+        (steps, max_spikes) ``gap, pvalue, pvalue_seq, mp_test, edge_depth, theta_hat, ratio,
+        ratio_crit`` (``edge_depth``: on soft-edge steps, how many ranks below rank ``k`` the
+        edge fit that decided its p-value skipped, 0, 1, 3 or 7; NaN on MP steps).
         Rows with NaN eigenvalues (a step the layer was not recorded at) are NaN throughout.
 
     Examples
@@ -139,6 +142,7 @@ def layer_diagnostics(lam, steps, n, *, max_spikes=3, alpha=0.05, crit_level=Non
     out["gap"][good] = (L[:, :kmax] - edge[:, None]) / scale[:, None]
     out["pvalue"][good], out["pvalue_seq"][good] = tests["pvalue"], tests["pvalue_seq"]
     out["mp_test"][good] = mp
+    out["edge_depth"][good] = tests["edge_depth"]
     out["theta_hat"][good] = ratio * theta_c[:, None]
     out["ratio"][good], out["ratio_crit"][good] = ratio, ratio_c
     return out
@@ -196,6 +200,8 @@ def step_diagnostics(eigenvalues, n, *, max_spikes=3, alpha=0.05, crit_level=Non
              "fluctuation": "step-to-step variance of the central bulk per optimizer step",
              "gap": "(lambda_k - edge) / edge_scale", "pvalue": "rank k as the top of its bulk",
              "pvalue_seq": "max of pvalue over ranks <= k", "mp_test": "exact MP test used",
+             "edge_depth": "soft-edge steps: ranks skipped below rank k by the edge fit that "
+                           "decided its p-value (0, 1, 3, 7; deeper fits see past other spikes)",
              "theta_hat": "strength, noise units", "ratio": "theta_hat / theta_c",
              "ratio_crit": "ratio the test would call significant (censoring point)"}
     for key, text in attrs.items():

@@ -79,18 +79,21 @@ def edge_fit(lam: np.ndarray, start: int, K: int, offset: int, xi: np.ndarray):
 
 
 @njit(cache=True)
-def edge_statistics(lam2d: np.ndarray, K: int, kmax: int, xi: np.ndarray) -> np.ndarray:
+def edge_statistics(lam2d: np.ndarray, K: int, kmax: int, xi: np.ndarray, depth: int = 0) -> np.ndarray:
     """Edge statistic ``T_k`` of ranks ``k < kmax`` for each row of descending spectra.
 
     Returns ``T`` (rows, kmax): ``(lambda_k - b) / s`` with ``(b, s)`` fitted on the ``K``
-    eigenvalues below rank ``k`` at positions ``xi[1 : K + 1]``; NaN where the fit is impossible.
+    eigenvalues ``depth`` ranks below rank ``k`` (ranks ``k + depth + 1 .. k + depth + K``) at
+    positions ``xi[depth + 1 : depth + K + 1]``, i.e. as if rank ``k`` were the top of the bulk
+    and the ``depth`` ranks right below it were skipped (other spikes that would mask it); NaN
+    where the fit is impossible.
     """
     rows = lam2d.shape[0]
     out = np.full((rows, kmax), np.nan)
     for r in range(rows):
         lam = lam2d[r]
         for k in range(kmax):
-            b, s = edge_fit(lam, k + 1, K, 1, xi)
+            b, s = edge_fit(lam, k + depth + 1, K, depth + 1, xi)
             if s > 0.0:
                 out[r, k] = (lam[k] - b) / s
     return out

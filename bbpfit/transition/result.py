@@ -104,7 +104,8 @@ class TransitionResult:
         ``null`` ("mp" or "soft-edge": the step's test) with ``bulk_offset`` and
         ``bulk_offset_smooth`` (why), ``test_edge`` and ``test_crit`` (that null's edge and the
         eigenvalue rank 0 must exceed); ``gap`` (TW-scaled), ``pvalue``,
-        ``pvalue_seq``, ``mp_test``, ``theta_hat``, ``ratio`` (= theta_hat / theta_c) and
+        ``pvalue_seq``, ``mp_test``, ``edge_depth`` (soft-edge steps: how deep below rank k the
+        edge was fitted for its p-value), ``theta_hat``, ``ratio`` (= theta_hat / theta_c) and
         ``ratio_crit`` (censoring point).
     method : str
     alpha : float

@@ -25,11 +25,13 @@ at ``p ~ 1e-120`` into ``p = 0.56``; one reclassified record cannot move a media
 Layers too small for a soft-edge fit (``m < 24``) always use the exact MP test (the bulk's shape
 cannot be checked).
 
-Known limit: the soft-edge test of rank ``k`` fits the edge on ranks ``k+1 .. k+K``, so many
-densely packed spikes (tens, as in a long shuffled-label run) mask each other there; a soft-edge
-step then finds none. Refitting the edge below the outliers needs a null per depth (simulated:
-the extrapolated edge is far noisier, 12-30% false positives at a nominal 5% for depths 2-40), so
-the MP-or-soft-edge choice, not the edge test, is what keeps such runs on the null they need.
+The soft-edge test of rank ``k`` (:mod:`bbpfit.transition.edge_depth`) fits the edge not only
+on the ``K`` ranks right below ``k`` but also 1, 3 and 7 ranks deeper, and combines the depths by
+their smallest p-value against the tabulated null of that minimum: other spikes right below rank
+``k`` (up to 7 of them) lift the shallow fits but not the deep one, so they no longer mask it
+(the demo's second teacher spike was masked by the third for 280 steps), while the per-step
+false-positive rate stays at its nominal level. Which depth decided is reported per rank
+(``edge_depth``).
 
 Ranks are tested in order at each step (rank ``k`` counts only if ranks ``< k`` are significant).
 The spike count ``n_spikes`` continues the same sequence beyond the ranks examined, down to
@@ -59,8 +61,8 @@ from ..inference.methods.tw import TAIL_COUNT, tw_tail_pvalue
 from ..inference.null_cache import mc_critical_value, mc_pvalue, null_distribution
 from ..inference.statistics import kn_statistic, ma_constants
 from ..laws.tracy_widom import tracy_widom
-from .edge import edge_fit, edge_statistics
-from .edge_null import AIRY_MEANS, EDGE_K, edge_critical, edge_pvalue
+from .edge_depth import depth_tests
+from .edge_null import AIRY_MEANS, EDGE_K
 
 __all__ = ["MP_EDGE_ENTER", "MP_EDGE_TOL", "NULL_WINDOW", "choose_null", "smooth_offsets",
            "step_tests"]
@@ -190,7 +192,9 @@ def step_tests(lam2d, n, *, kmax, crit_level, alpha=0.05, n_null=9999, cache=Non
     raw and smoothed bulk offsets that choose the null), ``mp_null`` (bool), ``n_spikes``
     (ranks significant at ``alpha`` in the fixed sequence, counted down to ``m - K - 4``, or
     ``m - 2`` for a layer too small for the soft edge) and ``edge0`` (the TW centring of the
-    step's null for rank 0: ``sigma2_KN(1) mu / n`` with Ma's ``mu``, or the soft edge ``b``).
+    step's null for rank 0: ``sigma2_KN(1) mu / n`` with Ma's ``mu``, or the soft edge ``b`` at
+    the depth that gives rank 0's critical value); per row and rank ``edge_depth`` (on soft-edge
+    steps, the depth of the edge fit that gave the smallest marginal p-value; NaN on MP steps).
     """
     rows, m = lam2d.shape
     xi = AIRY_MEANS
@@ -200,12 +204,12 @@ def step_tests(lam2d, n, *, kmax, crit_level, alpha=0.05, n_null=9999, cache=Non
     offset = np.full(rows, np.nan) if small else _offsets(lam2d, n, K, xi)
     smooth = smooth_offsets(offset)
     mp_null = choose_null(smooth)
-    if small:
-        t_edge = np.full((rows, depth), np.nan)
-    else:
-        t_edge = edge_statistics(lam2d, K, depth, xi)
-    p_edge = edge_pvalue(t_edge)
-    c_edge = edge_critical(crit_level)
+    soft = None
+    if not small and not mp_null.all():
+        soft_rows = np.flatnonzero(~mp_null)
+        soft = depth_tests(np.ascontiguousarray(lam2d[soft_rows]), depth, kmax, crit_level)
+        where = np.full(rows, -1)
+        where[soft_rows] = np.arange(soft_rows.size)
     c_tw = float(_TW1.isf(alpha))
     pvalue = np.full((rows, kmax), np.nan)
     mp = np.zeros((rows, kmax), dtype=bool)
@@ -213,14 +217,17 @@ def step_tests(lam2d, n, *, kmax, crit_level, alpha=0.05, n_null=9999, cache=Non
     sigma2 = np.full((rows, kmax), np.nan)
     n_spikes = np.zeros(rows, dtype=np.int64)
     edge0 = np.full(rows, np.nan)
+    edge_depth = np.full((rows, kmax), np.nan)
     mu0, _ = ma_constants(n, m)
     nulls = {}
     for r in range(rows):
         lam = lam2d[r]
         if mp_null[r]:
             edge0[r] = float(kn_sigma2(lam, float(n), 1)) * mu0 / n
-        elif not small:
-            edge0[r] = edge_fit(lam, 1, K, 1, xi)[0]
+        else:
+            w = where[r]
+            edge0[r] = soft["edge"][w, 0]
+            edge_depth[r] = soft["depth"][w, :kmax]
         for k in range(kmax):
             t, s2 = kn_statistic(lam, n, k)
             sigma2[r, k] = s2
@@ -236,19 +243,18 @@ def step_tests(lam2d, n, *, kmax, crit_level, alpha=0.05, n_null=9999, cache=Non
                 mp[r, k] = True
                 crit[r, k] = c_mp * s2
             else:
-                pvalue[r, k] = p_edge[r, k]
-                b, s = edge_fit(lam, k + 1, K, 1, xi)
-                crit[r, k] = b + s * c_edge
+                pvalue[r, k] = soft["pvalue"][w, k]
+                crit[r, k] = soft["crit"][w, k]
         seq = np.cumprod(np.where(np.isnan(pvalue[r]), 1.0, pvalue[r]) <= alpha)
         count = int(seq.sum())
         if count == kmax and depth > kmax:  # continue the sequence beyond the ranks examined
             if mp_null[r]:
                 count = _count_mp(lam, n, kmax, depth, c_tw)
             else:
-                more = np.cumprod(p_edge[r, kmax:] <= alpha)
+                more = np.cumprod(soft["pvalue"][w, kmax:] <= alpha)
                 count = kmax + int(more.sum())
         n_spikes[r] = count
     filled = np.where(np.isnan(pvalue), 1.0, pvalue)
     return {"pvalue": pvalue, "pvalue_seq": np.maximum.accumulate(filled, axis=1), "mp": mp,
             "crit": crit, "sigma2": sigma2, "offset": offset, "offset_smooth": smooth,
-            "mp_null": mp_null, "n_spikes": n_spikes, "edge0": edge0}
+            "mp_null": mp_null, "n_spikes": n_spikes, "edge0": edge0, "edge_depth": edge_depth}
