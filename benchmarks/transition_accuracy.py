@@ -85,8 +85,10 @@ Command line: `bbpfit transition STORE [--method] [--alpha] [--layer] [--format]
 4. **`"bbp"`** (default): for ranks that `"detect"` finds, fit `u(t)` by censored maximum
    likelihood: steps where the spike is significant contribute the density of `u-hat`, the
    others `P(u-hat < c(t))` with `c(t)` the ratio at which the test would have seen it (brief
-   section 8). The fit is local: it ends where `u-hat` reaches 2.2 or the rise stalls. Laws:
-   linear, exponential, saturating (`a - b e^(-rt)`, only if it levels off within the data)
+   section 8). The fit is local: it ends where `u-hat` reaches 2.2 (6 significant steps at
+   least) or the rise stalls, judged on the steps up to there and a look-ahead of 1.5 times the
+   time since the spike was first seen, so a longer store does not move it. Laws: linear,
+   exponential, saturating (`a - b e^(-rt)`, only if it levels off within the data)
    and rise-then-plateau (`a + b min(t, k)`, the kink profiled), each solved for
    `g(t*) = 1` with `t*` constrained to the recorded steps; the estimate is the weighted median
    of the laws' crossings, with Akaike weights (log-likelihoods scaled by the effective sample

@@ -72,7 +72,9 @@ def test_rise_then_plateau_gets_a_law_that_fits_it():
         assert sum(fit.weights.values()) == pytest.approx(1, abs=1e-3)
         # the laws that level off carry the weight, not the line through the plateau
         assert fit.weights["saturating"] + fit.weights["plateau"] > 0.4
-    assert all(cover)
+    # a calibrated 90% interval misses 2 or more of 12 with probability 0.34, 3 or more with
+    # 0.11: at least 10 of 12 (11 since the window's look-ahead is bounded; 12 before)
+    assert sum(cover) >= 10, cover
     assert min(roots) > -200.0  # never further back than half the record
     errs = np.abs(np.array(roots) - np.array([top / h for h, top, _ in PLATEAUS]))
     assert np.median(errs) < 15.0  # 1.5 recording intervals

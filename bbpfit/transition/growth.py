@@ -82,18 +82,31 @@ W_MIN = 0.02
 N_BOOT_MIN = 40
 _RATES = np.geomspace(0.5, 40.0, 10)
 #: Window: the fit uses the steps until the (running-median) observed ratio reaches this value
-#: (at least :data:`MIN_OBSERVED` observed steps; 3 before the growth laws were averaged: a
+#: (at least :data:`MIN_FAST` observed steps; 3 before the growth laws were averaged: a
 #: narrower window fits the rise near the crossing, not the top of a sigmoid; 1.6-1.8 cost
 #: accuracy on straight rises, section 1b of docs/transition.md) ...
 U_MAX = 2.2
+#: A stall (below) ends the window only after this many observed steps.
 MIN_OBSERVED = 8
 #: Fewest observed steps in the window to fit a law (fewer: the rise is not resolved).
 MIN_FIT = 4
+#: A fast rise that reaches :data:`U_MAX` within fewer observed steps is given this many: the
+#: most parameters of a law (3) + the noise scale + 2 degrees of freedom, no more. Rows past
+#: :data:`U_MAX` describe the bend towards saturation, not the crossing: taking 8 of them (the
+#: former rule) on a rise first seen 1-2 records after the start put the bend in every window,
+#: the laws' backward extrapolations then spread over 10 steps (linear 18, saturating 26-29 on
+#: the digits MLP at lr 0.2, 2.weight) and the model weights, flattened by the misfit's
+#: autocorrelation, picked one or the other from seed to seed (seed spread 62%).
+MIN_FAST = 6
 #: ... and until the rise stalls: over the last quarter of the time since the spike was first
 #: seen, the (running-median) ratio gained less than this fraction of its gain since then (a
 #: line gains a quarter) and it never gains a quarter more later (the laws describe the rise,
 #: not a saturation).
 STALL = 0.1
+#: The "never gains a quarter more later" of the stall rule looks this many times the time
+#: since the spike was first seen ahead, no further: the window (and so the estimate) does not
+#: depend on records long after the crossing.
+LOOK_AHEAD = 1.5
 #: Prior bonus (log units) of the first law in the model weights: an exponential or a parabola
 #: fitted to a line by chance puts ``t*`` early (its backward extrapolation flattens), so the
 #: simpler extrapolation is favoured unless the data clearly curve (odds ``e^2``, about 7).
@@ -266,7 +279,16 @@ def _resid(law, fit, u):
 
 
 def _window(t, u, obs):
-    """Index one past the window's end (see :func:`fit_growth`)."""
+    """Index one past the window's end (see :func:`fit_growth`).
+
+    The end is decided from the records up to it and a bounded look-ahead only (at most
+    :data:`LOOK_AHEAD` times the time since the spike was first seen), never from the whole
+    store: recording longer after the crossing cannot move the window, so it cannot move the
+    estimate (issue #11: "recording longer never moves a crossing"). Without that bound, a
+    stall that a short store saw as final and a longer store saw resume gave two windows
+    (digits MLP, 0.weight rank 2: window to step 435 on 1000 steps, to 1410 on 5000). A rise
+    that neither reaches :data:`U_MAX` nor stalls still takes all the records there are.
+    """
     idx = np.flatnonzero(obs)
     if idx.size == 0:
         return u.size
@@ -274,19 +296,20 @@ def _window(t, u, obs):
     smooth = np.array([np.median(u[idx[max(i - k // 2, 0): i + k // 2 + 1]])
                        for i in range(idx.size)])
     ts = t[idx]
-    end = u.size
+    end, reached = u.size, False
     for i in range(idx.size):
         if smooth[i] >= U_MAX:
-            end = idx[i] + 1
+            end, reached = idx[i] + 1, True
             break
         back = np.searchsorted(ts, ts[i] - 0.25 * (ts[i] - ts[0]))
+        ahead = np.searchsorted(ts, ts[i] + LOOK_AHEAD * (ts[i] - ts[0]), side="right")
         gain = smooth[i] - smooth[0]
         if (i >= MIN_OBSERVED and smooth[i] - smooth[back] < STALL * gain
-                and smooth[i:].max() - smooth[i] < 0.25 * gain):
+                and smooth[i:ahead].max() - smooth[i] < 0.25 * gain):
             end = idx[i] + 1  # the rise has stalled: a plateau, not the growth law
             break
-    if np.count_nonzero(obs[:end]) < MIN_OBSERVED and end < u.size and smooth.max() >= U_MAX:
-        end = idx[min(MIN_OBSERVED, idx.size) - 1] + 1  # a fast rise: a few more points
+    if np.count_nonzero(obs[:end]) < MIN_FAST and reached:
+        end = idx[min(MIN_FAST, idx.size) - 1] + 1  # a fast rise: a few more points
     return int(end)
 
 
