@@ -89,7 +89,8 @@ def read_input(x, need_entries: bool, name, raw: Spectrum | None = None):
             raise _renamed(err) from None
         if not need_entries:
             return None, spec
-        a = x.detach().to("cpu").double().numpy()
+        t = x.detach().to("cpu")
+        a = (t.float() if t.is_floating_point() and t.dtype.itemsize <= 4 else t.double()).numpy()
         shape = tuple(x.shape)
     else:
         arr = np.asarray(x)
@@ -97,7 +98,7 @@ def read_input(x, need_entries: bool, name, raw: Spectrum | None = None):
         if arr.ndim == 1:
             raise ValueError("`x` must be a matrix, a conv kernel or a Spectrum, got a 1-D array; "
                              "wrap eigenvalues as bf.Spectrum.from_eigenvalues(lam, n)")
-        a = as_real_array(arr, "x", min_ndim=2)
+        a = as_real_array(arr, "x", min_ndim=2, keep_float32=True)
         shape = a.shape
         spec = None
     _, rows, cols = matrix_shape(shape)

@@ -63,10 +63,47 @@ def float32_ok(lam: np.ndarray, n: int) -> bool:
     return float32_error(lam) <= F32_TW_FRACTION * tw_scale(n, m, sigma2_low)
 
 
+#: Entries per block of rows when a matrix is processed by blocks (16 MiB of float64): a layer
+#: of at most this size is one block, so its arithmetic is that of the whole matrix; a larger
+#: one never has a float64 copy of itself made.
+BLOCK_ENTRIES = 1 << 21
+
+
+def row_blocks(n: int, m: int):
+    """Slices of about :data:`BLOCK_ENTRIES` entries covering the rows of an ``n x m`` matrix."""
+    step = max(1, BLOCK_ENTRIES // max(m, 1))
+    for start in range(0, n, step):
+        yield slice(start, min(n, start + step))
+
+
+def as_float64(block: np.ndarray) -> np.ndarray:
+    """``block`` as float64, in its own memory layout (itself when it already is float64)."""
+    return block.astype(np.float64, copy=False)
+
+
 def gram_of(a: np.ndarray) -> np.ndarray:
-    """float64 Gram matrix ``a^T a`` of an ``n x m`` matrix, ``n >= m``."""
-    a = a if a.dtype == np.float64 else a.astype(np.float64)
-    return a.T @ a
+    """float64 Gram matrix ``a^T a`` of an ``n x m`` matrix, ``n >= m``.
+
+    A matrix of another dtype is cast by blocks of rows (:func:`row_blocks`), so no float64
+    copy of a large float32 layer is made; one block is the whole-matrix product.
+    """
+    if a.dtype == np.float64:
+        return a.T @ a
+    gram = None
+    for rows in row_blocks(*a.shape):
+        b = as_float64(a[rows])
+        gram = b.T @ b if gram is None else gram + b.T @ b
+    return gram
+
+
+def matmul_rows(a: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """``a @ v`` in float64 with ``a`` cast by blocks of rows (no float64 copy of ``a``)."""
+    if a.dtype == np.float64:
+        return a @ v
+    out = np.empty((a.shape[0],) + v.shape[1:])
+    for rows in row_blocks(*a.shape):
+        out[rows] = as_float64(a[rows]) @ v
+    return out
 
 
 def gram_eigenvalues(gram: np.ndarray, n: int) -> np.ndarray:
