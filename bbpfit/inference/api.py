@@ -228,8 +228,9 @@ def spike_test_given_spectrum(x, spectrum: Spectrum, *, gram=None, **options) ->
     """:func:`spike_test` of a matrix whose untransformed spectrum is already computed.
 
     ``spectrum`` (of ``x`` itself, e.g. from :func:`bbpfit.spectrum`) replaces the first
-    eigendecomposition; ``gram``, the float64 Gram matrix of ``x`` oriented ``n x m``
-    (:func:`bbpfit.spectrum.fast.fast_spectrum`), is reused for its top singular vectors;
+    eigendecomposition; ``gram``, the float64 Gram matrix of ``x`` oriented ``n x m`` or its
+    factor (:func:`bbpfit.spectrum.fast.fast_spectrum` with ``with_gram`` or ``with_factor``),
+    is reused for its top singular vectors;
     ``options`` are :func:`spike_test`'s. Used by :func:`bbpfit.analyze`, which reports the
     spectrum too.
     """

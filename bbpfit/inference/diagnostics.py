@@ -34,7 +34,7 @@ from ..spectrum.eigenvalues import SVD_MAX_SIDE
 from ..spectrum.fast import (
     LANCZOS_MIN_M,
     as_float64,
-    gram_eigenvalues,
+    gram_eigen,
     gram_of,
     matmul_rows,
     row_blocks,
@@ -243,7 +243,8 @@ def top_singular_vectors(a: np.ndarray, r: int, gram: np.ndarray | None = None
     """Left and right singular vectors of the ``r`` largest singular values (deterministic).
 
     ``a`` is ``n x m`` with ``n >= m``. From the top eigenvectors of ``a^T a`` (``gram`` when the
-    caller has it; ``u = a v / s``; the outliers these are used for are well separated): a dense
+    caller has it, or its :func:`~bbpfit.spectrum.fast.gram_eigen` factor: no second
+    reduction; ``u = a v / s``; the outliers these are used for are well separated): a dense
     partial float32 solve (:func:`bbpfit.spectrum.fast.top_eigenvectors`, 3.5 ms against 11 ms
     for ARPACK on a 384 x 384 matrix) when the Gram matrix is given or ``m`` is below
     :data:`~bbpfit.spectrum.fast.LANCZOS_MIN_M`; else Lanczos on ``v -> a^T (a v)`` (fixed start,
@@ -274,16 +275,17 @@ def _start_vector(m: int) -> np.ndarray:
 
 
 def gram_spectrum(x: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-    """``(eigenvalues of x, Gram matrix x^T x or None)``; ``n >= m``.
+    """``(eigenvalues of x, factor of its Gram matrix x^T x or None)``; ``n >= m``.
 
     The eigenvalues as by :func:`bbpfit.spectrum.fast.gram_eigenvalues` (float32 where its
-    error bound is far below the Tracy-Widom scale); the Gram matrix is kept for
-    :func:`top_singular_vectors` (None on the SVD route of small matrices).
+    error bound is far below the Tracy-Widom scale); the factor
+    (:func:`bbpfit.spectrum.fast.gram_eigen`) is kept for :func:`top_singular_vectors`, which
+    gets the top vectors from it without a second reduction (None on the SVD route of small
+    matrices).
     """
     if x.shape[1] <= SVD_MAX_SIDE:
         return eigenvalues(x, check_finite_values=False), None
-    gram = gram_of(x)
-    return gram_eigenvalues(gram, x.shape[0]), gram
+    return gram_eigen(gram_of(x), x.shape[0])
 
 
 def scale_heterogeneity(scores: np.ndarray, r: int = 0, gram: np.ndarray | None = None
