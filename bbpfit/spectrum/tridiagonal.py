@@ -42,6 +42,8 @@ class TridiagonalGram:
         """Reduce ``gram`` (float64, symmetric); ``overwrite``: its memory may be reused."""
         m = gram.shape[0]
         lwork = max(1, int(lapack.dsytrd_lwork(m, lower=1)[0]))
+        if overwrite and gram.flags.c_contiguous:
+            gram = gram.T  # the same symmetric matrix, in the Fortran order LAPACK works in
         c, d, e, tau, info = lapack.dsytrd(gram, lower=1, lwork=lwork, overwrite_a=overwrite)
         if info != 0:
             raise np.linalg.LinAlgError(f"dsytrd failed (info {info})")
