@@ -20,6 +20,7 @@ test to another valid path, so the checks cost no size.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import asdict, dataclass
 
@@ -37,6 +38,7 @@ from ..spectrum.fast import (
     gram_eigen,
     gram_of,
     matmul_rows,
+    one_block,
     row_blocks,
     top_eigenvectors,
 )
@@ -177,12 +179,26 @@ class Residual:
         return self.a.size
 
     def blocks(self):
-        """``(rows, float64 block of the residual)`` for each block of rows."""
+        """``(rows, float64 block of the residual)`` for each block of rows.
+
+        A residual of one block is computed once and kept (it is small); a larger one is
+        recomputed block by block on every pass (a product of rank ``k`` per block).
+        """
+        if one_block(*self.a.shape):
+            yield slice(0, self.a.shape[0]), self._whole
+            return
         for rows in row_blocks(*self.a.shape):
-            block = as_float64(self.a[rows])
-            if self.left is not None:
-                block = block - self.left[rows] @ self.right.T
-            yield rows, block
+            yield rows, self._block(rows)
+
+    def _block(self, rows: slice) -> np.ndarray:
+        block = as_float64(self.a[rows])
+        if self.left is not None:
+            block = block - self.left[rows] @ self.right.T
+        return block
+
+    @functools.cached_property
+    def _whole(self) -> np.ndarray:
+        return self._block(slice(0, self.a.shape[0]))
 
     def mean(self) -> float:
         """Mean of the entries."""

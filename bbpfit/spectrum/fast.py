@@ -78,6 +78,11 @@ def row_blocks(n: int, m: int):
         yield slice(start, min(n, start + step))
 
 
+def one_block(n: int, m: int) -> bool:
+    """Whether :func:`row_blocks` covers an ``n x m`` matrix with one block."""
+    return n <= max(1, BLOCK_ENTRIES // max(m, 1))
+
+
 def as_float64(block: np.ndarray) -> np.ndarray:
     """``block`` as float64, in its own memory layout (itself when it already is float64)."""
     return block.astype(np.float64, copy=False)

@@ -24,7 +24,9 @@ class TridiagonalGram:
     Attributes
     ----------
     reflectors : numpy.ndarray
-        ``dsytrd``'s output (lower): the Householder vectors below the subdiagonal.
+        The ``(m - 1) x (m - 1)`` block of ``dsytrd``'s output (lower) that holds the Householder
+        vectors below the subdiagonal, Fortran-ordered, in the reduced matrix's own memory (as
+        ``dormqr`` takes it: no copy when the vectors are wanted).
     d, e, tau : numpy.ndarray
         Diagonal, subdiagonal and Householder scalars.
     ascending : numpy.ndarray
@@ -50,7 +52,7 @@ class TridiagonalGram:
         lam, info = lapack.dsterf(d.copy(), e.copy())[:2]
         if info != 0:  # did not converge: the general solver on the tridiagonal
             lam = eigh_tridiagonal(d, e, eigvals_only=True)
-        return cls(c, d, e, tau, np.sort(lam))
+        return cls(_compact(c), d, e, tau, np.sort(lam))
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -67,14 +69,29 @@ class TridiagonalGram:
         v = np.asfortranarray(z)
         if m > 1:
             lwork = max(1, 64 * r)
-            q, _, info = lapack.dormqr("L", "N", self.reflectors[1:, :-1], self.tau[: m - 1],
-                                       v[1:], lwork)
+            q, _, info = lapack.dormqr("L", "N", self.reflectors, self.tau[: m - 1], v[1:],
+                                       lwork)
             if info != 0:
                 raise np.linalg.LinAlgError(f"dormqr failed (info {info})")
             v[1:] = q
         v = v[:, ::-1]
         v /= np.linalg.norm(v, axis=0)
         return lam[::-1].copy(), np.ascontiguousarray(v)
+
+
+def _compact(c: np.ndarray) -> np.ndarray:
+    """``c[1:, :-1]`` (``c`` Fortran-ordered ``m x m``) moved to the front of ``c``'s memory, as an
+    ``(m - 1) x (m - 1)`` Fortran array: column ``j`` moves from ``j m + 1`` to ``j (m - 1)``,
+    never past a column not yet moved."""
+    m = c.shape[0]
+    if m < 2:
+        return np.zeros((0, 0), order="F")
+    if not c.flags.f_contiguous:
+        return np.asfortranarray(c[1:, :-1])
+    flat = c.reshape(-1, order="F")  # a view: c is Fortran-contiguous
+    for j in range(m - 1):
+        flat[j * (m - 1):(j + 1) * (m - 1)] = flat[j * m + 1:(j + 1) * m]
+    return flat[: (m - 1) ** 2].reshape((m - 1, m - 1), order="F")
 
 
 def top_eigenvectors(gram, r: int) -> tuple[np.ndarray, np.ndarray]:
