@@ -70,8 +70,11 @@ def check_method(method, registry: Mapping, name: str = "method"):
         raise ValueError(f"unknown {name} {method!r}; valid names are {valid}") from None
 
 
-def as_real_array(x, name: str, *, min_ndim: int = 1, allow_nonfinite: bool = False) -> np.ndarray:
+def as_real_array(x, name: str, *, min_ndim: int = 1, allow_nonfinite: bool = False,
+                  keep_float32: bool = False) -> np.ndarray:
     """Convert ``x`` to a float64 numpy array with real values and at least ``min_ndim`` dims.
+
+    ``keep_float32``: a float32 array is returned as it is (no float64 copy of a large layer).
 
     Raises ``TypeError`` for complex, object, string or boolean data and ``ValueError`` for too few
     dimensions, zero size, or (unless ``allow_nonfinite``) NaN/Inf entries.
@@ -82,7 +85,8 @@ def as_real_array(x, name: str, *, min_ndim: int = 1, allow_nonfinite: bool = Fa
         raise ValueError(f"`{name}` must have at least {min_ndim} dimension(s), got shape {arr.shape}")
     if arr.size == 0:
         raise ValueError(f"`{name}` is empty (shape {arr.shape})")
-    arr = arr.astype(np.float64, copy=False)
+    if not (keep_float32 and arr.dtype == np.float32):
+        arr = arr.astype(np.float64, copy=False)
     if not allow_nonfinite:
         check_finite(arr, name)
     return arr

@@ -93,3 +93,31 @@ def test_partial_spectrum_gives_the_sequential_statistics_exactly(shape, monkeyp
         s_part = kn_sigma2(lam, float(n), j + 1)
         assert abs(lam[j] / s_part - full[j] / s_full) <= 1e-6 * full[j] / s_full
     np.testing.assert_allclose(top_eigenvalues(a, 4), full[:4], rtol=1e-9)
+
+
+@pytest.mark.parametrize("shape", [(900, 300), (200, 200)])
+def test_tridiagonal_gram_gives_eigvalsh_and_the_top_eigenvectors_of_eigh(shape):
+    from scipy.linalg import eigh
+
+    from bbpfit.spectrum.fast import gram_eigen
+    from bbpfit.spectrum.tridiagonal import TridiagonalGram, top_eigenvectors
+
+    rng = np.random.default_rng(7)
+    n, m = shape
+    a = rng.standard_normal((n, m))
+    for theta in (6.0, 4.0, 3.0):  # three outliers, then bulk-edge eigenvalues
+        a += theta * np.sqrt(n) * np.outer(rng.standard_normal(n) / np.sqrt(n),
+                                           rng.standard_normal(m) / np.sqrt(m))
+    g = a.T @ a
+    tri = TridiagonalGram.of(g.copy())
+    np.testing.assert_allclose(tri.ascending, np.linalg.eigvalsh(g), rtol=1e-13,
+                               atol=1e-13 * np.abs(g).max())
+    r = 6
+    lam, v = top_eigenvectors(tri, r)
+    ref_lam, ref_v = eigh(g, subset_by_index=[m - r, m - 1])
+    np.testing.assert_allclose(lam, ref_lam[::-1], rtol=1e-12)
+    np.testing.assert_allclose(np.abs(np.sum(v * ref_v[:, ::-1], axis=0)), 1.0, atol=1e-9)
+    assert np.max(np.abs(g @ v - v * lam)) < 1e-10 * lam[0]
+    desc, factor = gram_eigen(g.copy(), n)
+    np.testing.assert_array_equal(desc, gram_eigenvalues(g.copy(), n))
+    assert isinstance(factor, TridiagonalGram)

@@ -89,7 +89,8 @@ def read_input(x, need_entries: bool, name, raw: Spectrum | None = None):
             raise _renamed(err) from None
         if not need_entries:
             return None, spec
-        a = x.detach().to("cpu").double().numpy()
+        t = x.detach().to("cpu")
+        a = (t.float() if t.is_floating_point() and t.dtype.itemsize <= 4 else t.double()).numpy()
         shape = tuple(x.shape)
     else:
         arr = np.asarray(x)
@@ -97,7 +98,7 @@ def read_input(x, need_entries: bool, name, raw: Spectrum | None = None):
         if arr.ndim == 1:
             raise ValueError("`x` must be a matrix, a conv kernel or a Spectrum, got a 1-D array; "
                              "wrap eigenvalues as bf.Spectrum.from_eigenvalues(lam, n)")
-        a = as_real_array(arr, "x", min_ndim=2)
+        a = as_real_array(arr, "x", min_ndim=2, keep_float32=True)
         shape = a.shape
         spec = None
     _, rows, cols = matrix_shape(shape)
@@ -227,8 +228,9 @@ def spike_test_given_spectrum(x, spectrum: Spectrum, *, gram=None, **options) ->
     """:func:`spike_test` of a matrix whose untransformed spectrum is already computed.
 
     ``spectrum`` (of ``x`` itself, e.g. from :func:`bbpfit.spectrum`) replaces the first
-    eigendecomposition; ``gram``, the float64 Gram matrix of ``x`` oriented ``n x m``
-    (:func:`bbpfit.spectrum.fast.fast_spectrum`), is reused for its top singular vectors;
+    eigendecomposition; ``gram``, the float64 Gram matrix of ``x`` oriented ``n x m`` or its
+    factor (:func:`bbpfit.spectrum.fast.fast_spectrum` with ``with_gram`` or ``with_factor``),
+    is reused for its top singular vectors;
     ``options`` are :func:`spike_test`'s. Used by :func:`bbpfit.analyze`, which reports the
     spectrum too.
     """

@@ -84,12 +84,12 @@ def biwhiten(W, *, tol: float = 1e-10, max_iter: int = 2000) -> Biwhitened:
     >>> b.converged, bool(np.allclose((b.matrix ** 2).sum(axis=1), 200))
     (True, True)
     """
-    a = as_real_array(W, "W", min_ndim=2)
+    a = as_real_array(W, "W", min_ndim=2, keep_float32=True)  # float64 arithmetic below
     if a.ndim != 2:
         raise ValueError(f"`W` must be 2-D, got shape {a.shape}")
     tol = check_positive(tol, "tol")
     max_iter = check_int(max_iter, "max_iter", minimum=1)
-    a2 = a * a
+    a2 = np.square(a, dtype=np.float64)
     rows, cols = a2.shape
     if not (a2.sum(axis=1) > 0).all() or not (a2.sum(axis=0) > 0).all():
         raise ValueError("`W` has an all-zero row or column; drop it before biwhitening")
@@ -104,5 +104,8 @@ def biwhiten(W, *, tol: float = 1e-10, max_iter: int = 2000) -> Biwhitened:
         if np.max(np.abs(rs / cols - 1.0)) < tol:
             converged = True
             break
+    del a2
     rs, cs = np.sqrt(x), np.sqrt(y)
-    return Biwhitened(rs[:, None] * a * cs[None, :], rs, cs, it, converged)
+    out = np.multiply(rs[:, None], a, dtype=np.float64)  # one float64 copy, scaled in place
+    out *= cs[None, :]
+    return Biwhitened(out, rs, cs, it, converged)

@@ -27,8 +27,8 @@ from dataclasses import replace
 import numpy as np
 
 from ..spectrum import eigenvalues
-from ..spectrum.fast import partial_spectrum
-from .diagnostics import outlier_count, signal_residual
+from ..spectrum.fast import LANCZOS_MIN_M, as_float64, gram_eigenvalues, partial_spectrum
+from .diagnostics import Residual, outlier_count, signal_residual
 from .methods import Step, run_sequential
 
 
@@ -41,33 +41,60 @@ def winsorize_noise(a: np.ndarray, residual: np.ndarray) -> np.ndarray:
     only the extreme entries of heavy-tailed noise are pulled in. Returns ``a`` itself when
     nothing is clipped.
     """
-    mu, sd = float(residual.mean()), float(residual.std())
-    c = sd * math.sqrt(2.0 * math.log(max(residual.size, 2)))
-    lo, hi = mu - c, mu + c
+    lo, hi = _clip_levels(float(residual.mean()), float(residual.std()), residual.size)
     if not (residual.min() < lo or residual.max() > hi):
         return a
     return (a - residual) + np.clip(residual, lo, hi)
 
 
-def winsorised_spectrum(entries: np.ndarray, noise: np.ndarray | None, lam=None,
-                        k: int | None = None) -> np.ndarray:
+def winsorised_spectrum(entries: np.ndarray, noise, lam=None, k: int | None = None) -> np.ndarray:
     """Descending spectrum of :func:`winsorize_noise` applied to ``entries`` (n x m, n >= m).
 
-    ``noise`` is ``entries`` less its delocalised outlier components (computed here when None);
+    ``noise`` is ``entries`` less its delocalised outlier components, a
+    :class:`~bbpfit.inference.diagnostics.Residual` or an array (computed here when None);
     ``lam``, the spectrum of ``entries`` itself, is returned when nothing is clipped. With ``k``
     (the steps the confirmation may take), a stand-in exact for ``k`` sequential steps
     (:func:`bbpfit.spectrum.fast.partial_spectrum`: only the top ``k + 1`` eigenvalues and the
-    trace, by Lanczos on large matrices).
+    trace, by Lanczos on large matrices). The winsorised matrix's Gram matrix is accumulated by
+    blocks of rows from a :class:`Residual`: the matrix itself is never formed.
     """
     if noise is None:
         lam_e = eigenvalues(entries, check_finite_values=False) if lam is None else lam
         noise = signal_residual(entries, outlier_count(lam_e, entries.shape[0]))[0]
-    w = winsorize_noise(entries, noise)
-    if w is entries and lam is not None:
+    n, m = entries.shape
+    lanczos = k is not None and m >= LANCZOS_MIN_M and 8 * (k + 1) <= m
+    if not isinstance(noise, Residual) or k is None or lanczos:
+        whole = noise if not isinstance(noise, Residual) else _whole(noise)
+        w = winsorize_noise(entries, whole)
+        if w is entries and lam is not None:
+            return lam
+        if k is None:
+            return eigenvalues(w, check_finite_values=False)
+        return partial_spectrum(w, k)[0]
+    lo, hi = _clip_levels(noise.mean(), noise.std(), noise.size)
+    low, high = noise.bounds()
+    clipped = low < lo or high > hi
+    if not clipped and lam is not None:
         return lam
-    if k is None:
-        return eigenvalues(w, check_finite_values=False)
-    return partial_spectrum(w, k)[0]
+    gram = None
+    for rows, r in noise.blocks():
+        w = as_float64(entries[rows])
+        if clipped:
+            w = (w - r) + np.clip(r, lo, hi)
+        gram = w.T @ w if gram is None else gram + w.T @ w
+    return gram_eigenvalues(gram, n)
+
+
+def _whole(noise: Residual) -> np.ndarray:
+    out = np.empty(noise.shape)
+    for rows, r in noise.blocks():
+        out[rows] = r
+    return out
+
+
+def _clip_levels(mu: float, sd: float, size: int) -> tuple[float, float]:
+    c = sd * math.sqrt(2.0 * math.log(max(size, 2)))
+    return mu - c, mu + c
 
 
 def confirm_on_untransformed(test, steps: list[Step], spectrum, n: int, *, alpha, kmax, n_null,

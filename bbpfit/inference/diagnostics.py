@@ -20,6 +20,7 @@ test to another valid path, so the checks cost no size.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import asdict, dataclass
 
@@ -31,8 +32,17 @@ from scipy.special import chdtrc, ndtr
 from .._validation import as_real_array
 from ..spectrum import eigenvalues
 from ..spectrum.eigenvalues import SVD_MAX_SIDE
-from ..spectrum.fast import LANCZOS_MIN_M, gram_eigenvalues, gram_of, top_eigenvectors
-from .rank_gauss import normal_scores, rank_order
+from ..spectrum.fast import (
+    LANCZOS_MIN_M,
+    as_float64,
+    gram_eigen,
+    gram_of,
+    matmul_rows,
+    one_block,
+    row_blocks,
+    top_eigenvectors,
+)
+from .rank_gauss import rank_scores
 
 #: Level of each diagnostic check.
 DIAGNOSTIC_LEVEL = 1e-3
@@ -103,18 +113,32 @@ def kurtosis_pvalue(b2: float, size: int) -> float:
     return float(2.0 * ndtr(-abs(z)))
 
 
-def entry_tails(a: np.ndarray) -> tuple[float, float, float, float]:
-    """``(excess kurtosis, p-value, max |z|, p-value)`` of all entries; null: iid Gaussian."""
-    flat = a.ravel()
-    z = flat - flat.mean()
-    z2 = z * z
-    m2 = float(z2.mean())
-    if not m2 > 0 or flat.size < 20:
+def entry_tails(a) -> tuple[float, float, float, float]:
+    """``(excess kurtosis, p-value, max |z|, p-value)`` of all entries; null: iid Gaussian.
+
+    ``a``: an array or a :class:`Residual` (its moments taken by blocks of rows, in float64).
+    """
+    if isinstance(a, Residual):
+        res = a
+    else:
+        arr = np.asarray(a)
+        res = Residual(arr if arr.ndim == 2 else arr.reshape(1, -1))
+    size = res.size
+    mu = res.mean()
+    s2 = s4 = big = 0.0
+    for _, block in res.blocks():
+        z = block.ravel() - mu
+        z2 = z * z
+        s2 += float(z2.sum())
+        s4 += float(np.sum(z2 * z2))
+        big = max(big, float(z2.max()))
+    m2 = s2 / size
+    if not m2 > 0 or size < 20:
         return math.nan, (1.0 if m2 > 0 else 0.0), math.nan, (1.0 if m2 > 0 else 0.0)
-    b2 = float(np.mean(z2 * z2)) / (m2 * m2)
-    t = math.sqrt(float(z2.max()) / m2)
-    p_max = float(-np.expm1(flat.size * np.log1p(-2.0 * ndtr(-t))))
-    return b2 - 3.0, kurtosis_pvalue(b2, flat.size), t, p_max
+    b2 = (s4 / size) / (m2 * m2)
+    t = math.sqrt(big / m2)
+    p_max = float(-np.expm1(size * np.log1p(-2.0 * ndtr(-t))))
+    return b2 - 3.0, kurtosis_pvalue(b2, size), t, p_max
 
 
 def outlier_count(lam: np.ndarray, n: int) -> int:
@@ -133,23 +157,84 @@ def _delocalized(x: np.ndarray) -> np.ndarray:
     return np.sum(x**4, axis=0) < 6.0 / x.shape[0]
 
 
+@dataclass(frozen=True, eq=False, repr=False)
+class Residual:
+    """``a - left @ right.T``: a matrix less a low-rank part, never formed whole.
+
+    Evaluated by blocks of rows (:func:`bbpfit.spectrum.fast.row_blocks`) in float64, so a large
+    float32 layer gets no float64 copy; a layer of one block gets the arithmetic of the whole
+    matrix. ``left``/``right`` None: ``a`` itself.
+    """
+
+    a: np.ndarray
+    left: np.ndarray | None = None
+    right: np.ndarray | None = None
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.a.shape
+
+    @property
+    def size(self) -> int:
+        return self.a.size
+
+    def blocks(self):
+        """``(rows, float64 block of the residual)`` for each block of rows.
+
+        A residual of one block is computed once and kept (it is small); a larger one is
+        recomputed block by block on every pass (a product of rank ``k`` per block).
+        """
+        if one_block(*self.a.shape):
+            yield slice(0, self.a.shape[0]), self._whole
+            return
+        for rows in row_blocks(*self.a.shape):
+            yield rows, self._block(rows)
+
+    def _block(self, rows: slice) -> np.ndarray:
+        block = as_float64(self.a[rows])
+        if self.left is not None:
+            block = block - self.left[rows] @ self.right.T
+        return block
+
+    @functools.cached_property
+    def _whole(self) -> np.ndarray:
+        return self._block(slice(0, self.a.shape[0]))
+
+    def mean(self) -> float:
+        """Mean of the entries."""
+        return sum(float(b.sum()) for _, b in self.blocks()) / self.size
+
+    def std(self) -> float:
+        """Standard deviation of the entries (``ddof = 0``, two passes)."""
+        mu = self.mean()
+        return math.sqrt(sum(float(np.sum((b - mu) ** 2)) for _, b in self.blocks()) / self.size)
+
+    def bounds(self) -> tuple[float, float]:
+        """``(min, max)`` of the entries."""
+        lo, hi = np.inf, -np.inf
+        for _, b in self.blocks():
+            lo, hi = min(lo, float(b.min())), max(hi, float(b.max()))
+        return lo, hi
+
+
 def signal_residual(a: np.ndarray, r: int, gram: np.ndarray | None = None
-                    ) -> tuple[np.ndarray, int]:
+                    ) -> tuple[Residual, int]:
     """``a`` less its top-``r`` singular components that are delocalised (low-rank signal).
 
-    Returns the residual and the number of components removed. Entry-tail checks run on it, so a
-    strong low-rank signal, whose entries ``theta sqrt(n) u_i v_j`` widen the entry law, is not
-    mistaken for heavy-tailed noise; outliers made by single large entries (localised vectors)
-    stay, so heavy tails are still seen. ``gram``: ``a^T a`` when the caller has it.
+    Returns the residual (a :class:`Residual`, evaluated by blocks) and the number of
+    components removed. Entry-tail checks run on it, so a strong low-rank signal, whose entries
+    ``theta sqrt(n) u_i v_j`` widen the entry law, is not mistaken for heavy-tailed noise;
+    outliers made by single large entries (localised vectors) stay, so heavy tails are still
+    seen. ``gram``: ``a^T a`` when the caller has it.
     """
     if r <= 0:
-        return a, 0
+        return Residual(a), 0
     u, w = top_singular_vectors(a, r, gram)
     keep = _delocalized(u) & _delocalized(w)
     if not keep.any():
-        return a, 0
-    w = w[:, keep]
-    return a - (a @ w) @ w.T, int(keep.sum())
+        return Residual(a), 0
+    w = np.ascontiguousarray(w[:, keep])
+    return Residual(a, matmul_rows(a, w), w), int(keep.sum())
 
 
 def _spread_pvalue(line_sums: np.ndarray, items: int, total: int, v: float) -> float:
@@ -174,7 +259,8 @@ def top_singular_vectors(a: np.ndarray, r: int, gram: np.ndarray | None = None
     """Left and right singular vectors of the ``r`` largest singular values (deterministic).
 
     ``a`` is ``n x m`` with ``n >= m``. From the top eigenvectors of ``a^T a`` (``gram`` when the
-    caller has it; ``u = a v / s``; the outliers these are used for are well separated): a dense
+    caller has it, or its :func:`~bbpfit.spectrum.fast.gram_eigen` factor: no second
+    reduction; ``u = a v / s``; the outliers these are used for are well separated): a dense
     partial float32 solve (:func:`bbpfit.spectrum.fast.top_eigenvectors`, 3.5 ms against 11 ms
     for ARPACK on a 384 x 384 matrix) when the Gram matrix is given or ``m`` is below
     :data:`~bbpfit.spectrum.fast.LANCZOS_MIN_M`; else Lanczos on ``v -> a^T (a v)`` (fixed start,
@@ -182,19 +268,19 @@ def top_singular_vectors(a: np.ndarray, r: int, gram: np.ndarray | None = None
     """
     n, m = a.shape
     if min(a.shape) <= 60 or 3 * r >= m:
-        u, _, vt = np.linalg.svd(a, full_matrices=False)
+        u, _, vt = np.linalg.svd(as_float64(a), full_matrices=False)
         return u[:, :r], vt[:r].T
     if n >= m and (gram is not None or m < LANCZOS_MIN_M):
         lam, v = top_eigenvectors(gram_of(a) if gram is None else gram, r)
     else:
-        op = LinearOperator((m, m), matvec=lambda x: a.T @ (a @ x), dtype=np.float64)
+        op = LinearOperator((m, m), matvec=lambda x: matmul_rows(a, x) @ a, dtype=np.float64)
         try:
             lam, v = eigsh(op, k=r, which="LA", v0=_start_vector(m), tol=1e-8)
         except ArpackNoConvergence:
             lam, v = eigh(gram_of(a), subset_by_index=[m - r, m - 1])
         desc = np.argsort(lam)[::-1]
         lam, v = lam[desc], v[:, desc]
-    u = a @ v
+    u = matmul_rows(a, v)
     u /= np.maximum(np.sqrt(np.maximum(lam, 0.0)), np.finfo(float).tiny)
     return u, v
 
@@ -205,16 +291,17 @@ def _start_vector(m: int) -> np.ndarray:
 
 
 def gram_spectrum(x: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-    """``(eigenvalues of x, Gram matrix x^T x or None)``; ``n >= m``.
+    """``(eigenvalues of x, factor of its Gram matrix x^T x or None)``; ``n >= m``.
 
     The eigenvalues as by :func:`bbpfit.spectrum.fast.gram_eigenvalues` (float32 where its
-    error bound is far below the Tracy-Widom scale); the Gram matrix is kept for
-    :func:`top_singular_vectors` (None on the SVD route of small matrices).
+    error bound is far below the Tracy-Widom scale); the factor
+    (:func:`bbpfit.spectrum.fast.gram_eigen`) is kept for :func:`top_singular_vectors`, which
+    gets the top vectors from it without a second reduction (None on the SVD route of small
+    matrices).
     """
     if x.shape[1] <= SVD_MAX_SIDE:
         return eigenvalues(x, check_finite_values=False), None
-    gram = gram_of(x)
-    return gram_eigenvalues(gram, x.shape[0]), gram
+    return gram_eigen(gram_of(x), x.shape[0])
 
 
 def scale_heterogeneity(scores: np.ndarray, r: int = 0, gram: np.ndarray | None = None
@@ -231,10 +318,17 @@ def scale_heterogeneity(scores: np.ndarray, r: int = 0, gram: np.ndarray | None 
     after projecting each row off the top ``r`` right singular vectors, the column sums off the
     left ones. ``gram``: ``scores^T scores`` when the caller has it.
     """
-    a2 = scores * scores
-    v = float(a2.var())
-    rows = a2.sum(axis=1)
-    cols = a2.sum(axis=0)
+    rows = np.empty(scores.shape[0])
+    cols = np.zeros(scores.shape[1])
+    total2 = 0.0
+    for block_rows in row_blocks(*scores.shape):
+        a2 = scores[block_rows] ** 2
+        rows[block_rows] = a2.sum(axis=1)
+        cols += a2.sum(axis=0)
+        total2 += float(a2.sum())
+    mean2 = total2 / scores.size
+    v = sum(float(np.sum((scores[b] ** 2 - mean2) ** 2)) for b in row_blocks(*scores.shape))
+    v /= scores.size
     if r > 0:
         u, w = top_singular_vectors(scores, r, gram)
         rows = rows - np.sum((scores @ w) ** 2, axis=1)
@@ -246,9 +340,7 @@ def scale_heterogeneity(scores: np.ndarray, r: int = 0, gram: np.ndarray | None 
 
 def scores_of(a: np.ndarray, rng=None) -> np.ndarray:
     """Rank normal scores of ``a`` (see :func:`bbpfit.inference.rank_gaussianize`)."""
-    out = np.empty(a.size)
-    out[rank_order(a, rng)] = normal_scores(a.size)
-    return out.reshape(a.shape)
+    return rank_scores(a, rng)
 
 
 def diagnose(W, *, rng=None) -> Diagnostics:

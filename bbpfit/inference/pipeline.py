@@ -32,6 +32,7 @@ from .diagnostics import (
     DIAGNOSTIC_LEVEL,
     MAX_PROJECTED,
     Diagnostics,
+    Residual,
     entry_tails,
     gram_spectrum,
     make_diagnostics,
@@ -60,7 +61,7 @@ class Prepared:
     biwhitened: bool
     eigenvalues: np.ndarray | None = None
     entries: np.ndarray | None = None
-    noise: np.ndarray | None = None
+    noise: Residual | None = None
 
 
 def _oriented(a):
@@ -90,7 +91,7 @@ MEAN_FRACTION = 0.8
 MAX_MEAN_STRENGTH = 1e4
 
 
-def mean_shift(a: np.ndarray, noise: np.ndarray | None = None) -> float:
+def mean_shift(a: np.ndarray, noise: Residual | None = None) -> float:
     """The entries' grand mean in noise units, ``mean(a) / sd(noise)``, or 0 when negligible.
 
     ``noise`` is ``a`` less its delocalised outlier components (an offset is one of them, so
@@ -98,8 +99,8 @@ def mean_shift(a: np.ndarray, noise: np.ndarray | None = None) -> float:
     Returns 0 when the offset's strength is below :data:`MEAN_FRACTION` of the BBP threshold.
     """
     n, m = a.shape
-    mu = float(a.mean())
-    sd = float((a if noise is None else noise).std())
+    mu = Residual(a).mean()
+    sd = (Residual(a) if noise is None else noise).std()
     if not sd > 0:
         return 0.0
     delta = mu / sd
@@ -110,7 +111,7 @@ def mean_shift(a: np.ndarray, noise: np.ndarray | None = None) -> float:
     return math.copysign(min(abs(delta), MAX_MEAN_STRENGTH / math.sqrt(m)), delta)
 
 
-def restore_mean(scores: np.ndarray, a: np.ndarray, noise: np.ndarray | None, path, reasons
+def restore_mean(scores: np.ndarray, a: np.ndarray, noise: Residual | None, path, reasons
                  ) -> bool:
     """Add ``a``'s grand mean, in noise units, to its rank ``scores`` in place; True if added.
 
@@ -207,8 +208,9 @@ def prepare_auto(a, rng, raw, gram=None) -> Prepared:
     kept = f" after projecting out {r} outlier component(s)" if r else ""
     biwhitened = p_het < DIAGNOSTIC_LEVEL
     if biwhitened:
+        scores = residual = gram = None  # replaced: not kept beside the biwhitened copy
         bw = biwhiten(a)
-        a, scores, lam_scores = _oriented(bw.matrix), None, None
+        a, lam_scores = _oriented(bw.matrix), None
         path.append("biwhiten")
         reasons.append(f"row/column noise scales differ (rank test{kept}: p = {p_het:.2g} < "
                        f"{DIAGNOSTIC_LEVEL:g}): biwhitened (Sinkhorn, {bw.n_iter} sweeps)")

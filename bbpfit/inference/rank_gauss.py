@@ -17,6 +17,7 @@ import numpy as np
 from scipy.special import ndtri
 
 from .._validation import as_real_array
+from ..spectrum.fast import row_blocks
 from ._rank_kernels import sort_keys, split_keys
 
 
@@ -27,33 +28,132 @@ def rank_order(a: np.ndarray, rng=None) -> np.ndarray:
     all of a float32's), then distinct values that share a key are put in order: the order is
     exact, and only equal values are permuted at random. ``rng`` is drawn from only when two
     values share a key.
+
+    Memory: the keys (8 bytes an entry) and the order (4 bytes an entry below ``2^31``
+    entries), made by blocks of :data:`bbpfit.spectrum.fast.BLOCK_ENTRIES` entries; no float64
+    copy of ``a`` is made, so a float32 layer of ``S`` bytes needs about ``3.3 S`` here.
     """
-    flat = np.ascontiguousarray(a, dtype=np.float64).ravel()
-    index_bits = max(1, int(flat.size - 1).bit_length())
-    keys = sort_keys(flat, index_bits)
+    a2 = _matrix(a)
+    size = a2.size
+    index_bits = max(1, int(size - 1).bit_length())
+    keys = _keys(a2, index_bits)
     keys.sort()
-    order, tied = split_keys(keys, index_bits)
-    pos = np.flatnonzero(tied)
-    if 8 * pos.size > flat.size:
+    order, tied = _split(keys, index_bits)
+    n_tied = int(np.count_nonzero(tied))
+    if 8 * n_tied > size:
         # Many ties (discrete weights): rank a uniformly shuffled copy instead; ties are broken
         # by position, so every run of tied values comes out in a uniformly random order.
-        shuffle = np.random.default_rng(rng).permutation(flat.size)
-        keys = sort_keys(flat[shuffle], index_bits)
+        del keys, order, tied
+        shuffle = np.arange(size, dtype=_index_dtype(size))
+        np.random.default_rng(rng).shuffle(shuffle)  # = permutation(size), in fewer bytes
+        keys = _keys(a2, index_bits, shuffle)
         keys.sort()
-        order = shuffle[split_keys(keys, index_bits)[0]]
-        srt = flat[order]
-        if not np.all(srt[1:] >= srt[:-1]):
+        mask = np.uint64((1 << index_bits) - 1)
+        inplace = keys.view(np.int64)
+        for s in _spans(size):
+            inplace[s] = shuffle[(keys[s] & mask).astype(np.intp)]
+        del shuffle
+        order = np.empty(size, dtype=_index_dtype(size))
+        for s in _spans(size):
+            order[s] = inplace[s]
+        del keys, inplace
+        if not _ascending(a2, order):
             # Distinct values that share a key: put them in order; equal values keep their
             # random order (a stable sort of an almost sorted array, near-linear).
-            order = order[np.argsort(srt, kind="stable")]
-    elif pos.size:
+            order = order[np.argsort(_take(a2, order), kind="stable")]
+    elif n_tied:
         # Few ties: reorder each run of positions that share a key by (value, random key):
         # distinct values (differing only in their last bits) come out in order, equal ones
         # uniformly permuted, every run in place.
+        pos = np.flatnonzero(tied)
         value = keys[pos] >> np.uint64(index_bits)
+        del keys, tied
         rng = np.random.default_rng(rng)
-        order[pos] = order[pos][np.lexsort((rng.random(pos.size), flat[order[pos]], value))]
+        at = order[pos]
+        order[pos] = at[np.lexsort((rng.random(pos.size), _take(a2, at), value))]
     return order
+
+
+def _matrix(a) -> np.ndarray:
+    """A 2-D view of ``a`` (a copy only if it cannot be viewed so) whose C order is ``a``'s."""
+    a = np.asarray(a)
+    return a.reshape(-1, a.shape[-1]) if a.ndim >= 2 else a.reshape(1, -1)
+
+
+def _index_dtype(size: int):
+    return np.int32 if size < 2**31 else np.intp
+
+
+def _spans(size: int):
+    """Slices of :data:`~bbpfit.spectrum.fast.BLOCK_ENTRIES` covering ``range(size)``."""
+    return row_blocks(size, 1)
+
+
+def _take(a2: np.ndarray, flat: np.ndarray) -> np.ndarray:
+    """float64 values of ``a2`` at C-order flat indices."""
+    rows, cols = np.divmod(flat, a2.shape[1])
+    return a2[rows, cols].astype(np.float64)
+
+
+def _keys(a2: np.ndarray, index_bits: int, positions: np.ndarray | None = None) -> np.ndarray:
+    """Sort keys of ``a2``'s entries in C order, or of the entries at flat ``positions``, by
+    blocks (a block's local indices shifted to global ones: the low bits are free)."""
+    size = a2.size
+    keys = np.empty(size, dtype=np.uint64)
+    if positions is None:
+        m = a2.shape[1]
+        for rows in row_blocks(*a2.shape):
+            chunk = np.ascontiguousarray(a2[rows], dtype=np.float64).ravel()
+            part = keys[rows.start * m: rows.start * m + chunk.size]
+            part[:] = sort_keys(chunk, index_bits)
+            part += np.uint64(rows.start * m)
+    else:
+        for s in _spans(size):
+            part = keys[s]
+            part[:] = sort_keys(_take(a2, positions[s]), index_bits)
+            part += np.uint64(s.start)
+    return keys
+
+
+def _split(keys: np.ndarray, index_bits: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`split_keys` by blocks, into a 4-byte order where it fits."""
+    size = keys.shape[0]
+    order = np.empty(size, dtype=_index_dtype(size))
+    tied = np.empty(size, dtype=np.bool_)
+    for s in _spans(size):
+        lo, hi = max(s.start - 1, 0), min(s.stop + 1, size)  # a neighbour on each side
+        o, t = split_keys(keys[lo:hi], index_bits)
+        order[s] = o[s.start - lo: s.stop - lo]
+        tied[s] = t[s.start - lo: s.stop - lo]
+    return order, tied
+
+
+def _ascending(a2: np.ndarray, order: np.ndarray) -> bool:
+    """Whether ``a2``'s values taken in ``order`` never decrease (by blocks)."""
+    last = -np.inf
+    for s in _spans(order.shape[0]):
+        v = _take(a2, order[s])
+        if v[0] < last or not np.all(v[1:] >= v[:-1]):
+            return False
+        last = v[-1]
+    return True
+
+
+def rank_scores(a: np.ndarray, rng=None) -> np.ndarray:
+    """float64 array of ``a``'s shape holding the normal score of each entry's rank.
+
+    The scores are scattered by blocks when they are not cached (no second array of ``N``
+    scores beside the result).
+    """
+    order = rank_order(a, rng)
+    size = order.shape[0]
+    out = np.empty(size)
+    if size <= _CACHE_MAX:
+        out[order] = normal_scores(size)
+    else:
+        for s in _spans(size):
+            out[order[s]] = ndtri((np.arange(s.start, s.stop, dtype=np.float64) + 0.5) / size)
+    return out.reshape(np.shape(a))
 
 
 def normal_scores(size: int) -> np.ndarray:
@@ -108,7 +208,4 @@ def rank_gaussianize(W, *, rng=None) -> np.ndarray:
     >>> round(float(g.mean()), 12), round(float(g.std()), 2)
     (0.0, 1.0)
     """
-    a = as_real_array(W, "W")
-    out = np.empty(a.size)
-    out[rank_order(a, rng)] = normal_scores(a.size)
-    return out.reshape(a.shape)
+    return rank_scores(as_real_array(W, "W"), rng)

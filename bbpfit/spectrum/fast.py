@@ -26,6 +26,8 @@ import numpy as np
 from scipy.linalg import eigh
 from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh
 
+from .tridiagonal import TridiagonalGram, top_eigenvectors  # noqa: F401 - re-exported
+
 #: A float32 spectrum is used when its error bound is below this fraction of the TW scale.
 F32_TW_FRACTION = 0.01
 #: Unit roundoff of float32.
@@ -63,10 +65,52 @@ def float32_ok(lam: np.ndarray, n: int) -> bool:
     return float32_error(lam) <= F32_TW_FRACTION * tw_scale(n, m, sigma2_low)
 
 
+#: Entries per block of rows when a matrix is processed by blocks (16 MiB of float64): a layer
+#: of at most this size is one block, so its arithmetic is that of the whole matrix; a larger
+#: one never has a float64 copy of itself made.
+BLOCK_ENTRIES = 1 << 21
+
+
+def row_blocks(n: int, m: int):
+    """Slices of about :data:`BLOCK_ENTRIES` entries covering the rows of an ``n x m`` matrix."""
+    step = max(1, BLOCK_ENTRIES // max(m, 1))
+    for start in range(0, n, step):
+        yield slice(start, min(n, start + step))
+
+
+def one_block(n: int, m: int) -> bool:
+    """Whether :func:`row_blocks` covers an ``n x m`` matrix with one block."""
+    return n <= max(1, BLOCK_ENTRIES // max(m, 1))
+
+
+def as_float64(block: np.ndarray) -> np.ndarray:
+    """``block`` as float64, in its own memory layout (itself when it already is float64)."""
+    return block.astype(np.float64, copy=False)
+
+
 def gram_of(a: np.ndarray) -> np.ndarray:
-    """float64 Gram matrix ``a^T a`` of an ``n x m`` matrix, ``n >= m``."""
-    a = a if a.dtype == np.float64 else a.astype(np.float64)
-    return a.T @ a
+    """float64 Gram matrix ``a^T a`` of an ``n x m`` matrix, ``n >= m``.
+
+    A matrix of another dtype is cast by blocks of rows (:func:`row_blocks`), so no float64
+    copy of a large float32 layer is made; one block is the whole-matrix product.
+    """
+    if a.dtype == np.float64:
+        return a.T @ a
+    gram = None
+    for rows in row_blocks(*a.shape):
+        b = as_float64(a[rows])
+        gram = b.T @ b if gram is None else gram + b.T @ b
+    return gram
+
+
+def matmul_rows(a: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """``a @ v`` in float64 with ``a`` cast by blocks of rows (no float64 copy of ``a``)."""
+    if a.dtype == np.float64:
+        return a @ v
+    out = np.empty((a.shape[0],) + v.shape[1:])
+    for rows in row_blocks(*a.shape):
+        out[rows] = as_float64(a[rows]) @ v
+    return out
 
 
 def gram_eigenvalues(gram: np.ndarray, n: int) -> np.ndarray:
@@ -77,36 +121,39 @@ def gram_eigenvalues(gram: np.ndarray, n: int) -> np.ndarray:
     float32 eigenvalues themselves (and the lower half's mean as the noise level), and the
     float64 solve is done when it fails.
     """
+    return _gram_eigen(gram, n, keep=False)[0]
+
+
+def gram_eigen(gram: np.ndarray, n: int):
+    """:func:`gram_eigenvalues` and what gives the top eigenvectors without a second solve.
+
+    Returns ``(descending eigenvalues / n, factor)``: on the float64 route a
+    :class:`~bbpfit.spectrum.tridiagonal.TridiagonalGram` made in ``gram``'s memory (``gram``
+    is overwritten), on the float32 route ``gram`` itself; either goes to
+    :func:`top_eigenvectors`. The eigenvalues are those of :func:`gram_eigenvalues`.
+    """
+    return _gram_eigen(gram, n, keep=True)
+
+
+def _gram_eigen(gram: np.ndarray, n: int, keep: bool):
     m = gram.shape[0]
     frob = float(np.sqrt(np.einsum("ij,ij->", gram, gram))) / n
     trace = float(np.trace(gram)) / n
-    if not U32 * (1.0 + m) * frob <= F32_TW_FRACTION * tw_scale(n, m, trace / m):
-        return _float64_eigenvalues(gram, n)
-    lam = eigh(gram.astype(np.float32), eigvals_only=True, driver="ev", check_finite=False,
-               overwrite_a=True).astype(np.float64)
-    desc = np.clip(lam[::-1] / n, 0.0, None)
-    if float32_ok(desc, n):
-        return np.ascontiguousarray(desc)
-    return _float64_eigenvalues(gram, n)
+    if U32 * (1.0 + m) * frob <= F32_TW_FRACTION * tw_scale(n, m, trace / m):
+        lam = eigh(gram.astype(np.float32), eigvals_only=True, driver="ev", check_finite=False,
+                   overwrite_a=True).astype(np.float64)
+        desc = np.clip(lam[::-1] / n, 0.0, None)
+        if float32_ok(desc, n):
+            return np.ascontiguousarray(desc), gram
+    if not keep:
+        return _float64_eigenvalues(gram, n), None
+    tri = TridiagonalGram.of(gram, overwrite=True)
+    return np.ascontiguousarray(np.clip(tri.ascending[::-1] / n, 0.0, None)), tri
 
 
 def _float64_eigenvalues(gram: np.ndarray, n: int) -> np.ndarray:
     lam = np.linalg.eigvalsh(gram)
     return np.ascontiguousarray(np.clip(lam[::-1] / n, 0.0, None))
-
-
-def top_eigenvectors(gram: np.ndarray, r: int) -> tuple[np.ndarray, np.ndarray]:
-    """``(eigenvalues, vectors)`` of the ``r`` largest eigenvalues of a Gram matrix, descending.
-
-    A dense partial solve in float32 (relative vector error ~1e-6 for the well-separated outliers
-    these serve), about 3x faster than Lanczos (ARPACK) on a 384 x 384 matrix.
-    """
-    m = gram.shape[0]
-    lam, v = eigh(gram.astype(np.float32), subset_by_index=[m - r, m - 1], driver="evr",
-                  check_finite=False, overwrite_a=True)
-    lam, v = lam[::-1].astype(np.float64), v[:, ::-1].astype(np.float64)
-    v /= np.linalg.norm(v, axis=0)
-    return lam, v
 
 
 def top_eigenvalues(x: np.ndarray, k: int) -> np.ndarray:
@@ -156,12 +203,15 @@ def partial_spectrum(x: np.ndarray, k: int, *, trace: float | None = None
     return np.concatenate([head, np.full(m - top, min(rest, float(head[-1])))]), False
 
 
-def fast_spectrum(W, name: str | None = None, *, with_gram: bool = False):
+def fast_spectrum(W, name: str | None = None, *, with_gram: bool = False,
+                  with_factor: bool = False):
     """:func:`bbpfit.spectrum` with :func:`gram_eigenvalues` (float32 where provably accurate).
 
     With ``with_gram=True`` returns ``(Spectrum, Gram matrix or None)``: the float64 Gram matrix
     of the matrix oriented ``n x m`` (``n >= m``), for the tests to reuse (None on the routes of
-    :func:`bbpfit.spectrum`).
+    :func:`bbpfit.spectrum`). With ``with_factor=True`` instead, ``(Spectrum, factor or None)``
+    with the factor of :func:`gram_eigen` (the top eigenvectors of the Gram matrix without a
+    second solve), made in the Gram matrix's memory.
 
     For numpy arrays and CPU tensors (bfloat16/float16 read exactly as float32); tensors on an
     accelerator, and matrices with a side of at most 32 (SVD route), go to
@@ -174,7 +224,7 @@ def fast_spectrum(W, name: str | None = None, *, with_gram: bool = False):
     if _is_torch(W):
         if W.device.type != "cpu" or W.is_complex() or not W.is_floating_point():
             spec = spectrum(W, name=name)
-            return (spec, None) if with_gram else spec
+            return (spec, None) if with_gram or with_factor else spec
         shape = tuple(int(d) for d in W.shape)
         arr = W.detach().float().numpy() if W.dtype.itemsize < 4 else W.detach().numpy()
     else:
@@ -184,12 +234,15 @@ def fast_spectrum(W, name: str | None = None, *, with_gram: bool = False):
     _, rows, cols = matrix_shape(shape)
     if rows == 0 or cols == 0 or min(rows, cols) <= SVD_MAX_SIDE:
         spec = spectrum(W, name=name)
-        return (spec, None) if with_gram else spec
+        return (spec, None) if with_gram or with_factor else spec
     a = arr.reshape(rows, cols)
     check_finite(a, "W")
     if rows < cols:
         a = a.T
     gram = gram_of(a)
+    if with_factor:
+        lam, factor = gram_eigen(gram, a.shape[0])
+        return Spectrum(lam, n=a.shape[0], m=a.shape[1], name=name, shape=shape), factor
     lam = gram_eigenvalues(gram, a.shape[0])
     spec = Spectrum(lam, n=a.shape[0], m=a.shape[1], name=name, shape=shape)
     return (spec, gram) if with_gram else spec

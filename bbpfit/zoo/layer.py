@@ -157,7 +157,7 @@ def analyze_layer(name: str, weight, *, alpha: float = 0.05, method: str = "auto
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", BBPFitWarning)
         try:
-            spec, gram = fast_spectrum(weight, name=name, with_gram=True)  # float32 if exact
+            spec, gram = fast_spectrum(weight, name=name, with_factor=True)  # float32 if exact
         except (ValueError, TypeError) as exc:
             raise type(exc)(f"layer {name!r}: {exc}") from None
         res = fit = eff = None
