@@ -5,7 +5,9 @@ One concept per module: :mod:`.api` (``transition_time``), :mod:`.result`, :mod:
 :mod:`.edge` and :mod:`.edge_null` (soft-edge fit and its universal null), :mod:`.dtransform`
 (threshold and strengths of a non-MP bulk), :mod:`.growth` and :mod:`.tobit` (censored growth
 laws), :mod:`.hinge` (change point), :mod:`.levels` (spacing ratio, DBM fluctuation),
-:mod:`.methods` (estimators by name), :mod:`.runs`, :mod:`.runs_result` and :mod:`.timeaxis`
+:mod:`.methods` (estimators by name), :mod:`.forecast`, :mod:`.forecast_trend`,
+:mod:`.forecast_posterior` and :mod:`.forecast_result` (early warning before a crossing),
+:mod:`.runs`, :mod:`.runs_result` and :mod:`.timeaxis`
 (several runs, pooled, on a common time axis) and :mod:`.null_table` (the shipped MP-test
 null). Imports inference, fit, laws; never torch or matplotlib.
 """
@@ -13,21 +15,26 @@ null). Imports inference, fit, laws; never torch or matplotlib.
 from .. import _numba_cache  # noqa: F401  (before any kernel: stamps their caches)
 from .api import transition_time
 from .diagnostics import layer_diagnostics, step_diagnostics
+from .forecast import forecast_transition
+from .forecast_result import ForecastResult, SpikeForecast
 from .levels import GOE_SPACING_RATIO, POISSON_SPACING_RATIO, fluctuation, spacing_ratio
 from .methods import TRANSITION_METHODS
 from .result import SpikeTransition, TransitionResult
 from .runs_result import PooledTransition, RunsTransitionResult, RunTransition
 
 __all__ = [
+    "ForecastResult",
     "GOE_SPACING_RATIO",
     "POISSON_SPACING_RATIO",
     "PooledTransition",
     "RunTransition",
     "RunsTransitionResult",
     "TRANSITION_METHODS",
+    "SpikeForecast",
     "SpikeTransition",
     "TransitionResult",
     "fluctuation",
+    "forecast_transition",
     "layer_diagnostics",
     "spacing_ratio",
     "step_diagnostics",
