@@ -71,7 +71,7 @@ def teacher_student_cells(runs, n_boot):
     return rows
 
 
-def independent_cells(runs, n_boot, n=100, m=50, t_star=100):
+def independent_cells(runs, n_boot, n=100, m=50, t_star=150):
     """A straight rise of theta through theta_c at ``t_star`` on noise drawn afresh at every
     step (every step recorded): the per-step evidence adds up, unlike in the teacher-student
     runs whose noise renews slowly."""
@@ -148,9 +148,11 @@ def render(ts, ind, null, runs, null_runs, secs):
                      f"{r['p_rel']:.2f} | "
                      f"{r['prob']:.2f} | {r['warn']:.2f} |")
     lines += ["", "### 2b. The same on noise drawn afresh at every step", "",
-              "A straight rise of `theta` through `theta_c` at step 100, 100 x 50, every step "
+              "A straight rise of `theta` through `theta_c` at step 150, 100 x 50, every step "
               "recorded, noise independent between steps (`spike_trajectory(drift=None)`): "
-              "where the per-step evidence adds up.", "", *HEAD]
+              "where the per-step evidence adds up. (In 8 records cut at step 135 the forecast "
+              "gave a median step of 161 and a mean probability 0.64 where pure noise of the "
+              "same length gave 329 and 0.48: `tests/test_forecast.py`.)", "", *HEAD]
     for r in ind:
         lines.append(f"| {r['shape']} | {r['cut']:.0%} | {r['runs']} | {r['crossed']} | "
                      f"{r['coverage']:.2f} | {r['rel_err']:.2f} | {r['p_cov']:.2f} | "
@@ -172,12 +174,27 @@ def verdict(ts, null):
     at70 = [r for r in ts if r["cut"] == 0.7]
     ok_cov = all(r["coverage"] >= 0.8 for r in at70)
     ok_err = all(r["rel_err"] <= 0.2 for r in at70)
-    ok_null = all(r["lo"] <= ALPHA for r in null)
+    ok_null = all(r["warn"] <= ALPHA for r in null)
+    beats = all(r["rel_err"] < r["p_rel"] for r in at70)
     say = lambda ok: "met" if ok else "**not met**"  # noqa: E731
-    return ("Must-show (issue 15), cut at 70%: coverage >= 0.8 " + say(ok_cov)
-            + "; median relative error <= 20% " + say(ok_err)
-            + "; false-warning rate <= alpha on null records " + say(ok_null)
-            + " (consistent with alpha at 95% where not below it).")
+    out = ("**Must-show (issue 15), cut at 70%:** coverage >= 0.8 " + say(ok_cov)
+           + "; median relative error <= 20% " + say(ok_err)
+           + "; false-warning rate <= alpha on null records " + say(ok_null) + ".")
+    if not beats:
+        errs = ", ".join(f"{r['rel_err']:.2f} vs {r['p_rel']:.2f}" for r in at70)
+        out += (" **But the first two are the prior's doing, not the eigenvalues':** at 70% the "
+                "forecast is no better than the prior alone (median relative error " + errs
+                + " for the prior only), whose median, about 1.4 window spans after the last "
+                "step, happens to fall near `t*` for a cut at 70%; at 50% and 90% neither is "
+                "within 20%. At 70% of the crossing a teacher-student spike sits at `theta = "
+                "0.7 theta_c`, `w = -0.3 n^(1/3)` (-1.4 at 100 x 50, -1.8 at 200 x 100), where "
+                "the top eigenvalue's law is within 0.1-0.2 TW units of Tracy-Widom "
+                "(`critical_window_law(n, m).summary()`), and the teacher-student noise renews "
+                "slowly (lr 0.01 per step: the record holds less than one renewal), so "
+                "successive steps do not add evidence. The issue's 70% criterion is therefore "
+                "not shown to be met by this estimator; what is shown is a calibrated warning "
+                "and intervals that are honest about how little the record says.")
+    return out
 
 
 def write(text):
