@@ -11,10 +11,12 @@ section 2 (``benchmarks/forecast_accuracy.py``).
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
 from .._validation import check_alpha, check_int, check_real_scalar
+from .._warnings import BBPFitWarning
 from ..laws.critical_window import critical_window_law
 from .api import _layer_table, _select, _steps
 from .diagnostics import layer_diagnostics
@@ -80,10 +82,16 @@ def forecast_transition(spectra, *, horizon, layer=None, alpha=0.05, confidence_
     ------
     ValueError
         Fewer than 5 steps, unsorted or duplicate steps, unknown layer, ``horizon`` not > 0 or
-        not finite, NaN/Inf among a layer's eigenvalues, a layer with ``m < 10``, ``alpha`` or
-        ``confidence_level`` outside (0, 1), missing ``n``.
+        not finite, NaN/Inf among a layer's eigenvalues, a layer asked for by ``layer=`` with
+        ``m < 10`` (or no layer with ``m >= 10``), ``alpha`` or ``confidence_level`` outside
+        (0, 1), missing ``n``.
     TypeError
         ``spectra`` not an xarray object; ``horizon`` not a real number.
+
+    Warns
+    -----
+    BBPFitWarning
+        Layers with ``m < 10`` are skipped when ``layer`` is not given.
 
     Notes
     -----
@@ -130,15 +138,20 @@ def forecast_transition(spectra, *, horizon, layer=None, alpha=0.05, confidence_
                          f"{MIN_FORECAST_STEPS}")
     names = _select(da, layer)
     rng = np.random.default_rng(rng)
-    rows = []
+    rows, skipped = [], []
     for name in names:
         n_l, m_l = sizes[name]
         vals = np.asarray(da.sel(layer=name).values, dtype=np.float64)
         if m_l is None:
             m_l = int(np.isfinite(vals).sum(axis=1).max())
         if m_l < MIN_M:
-            raise ValueError(f"layer {name!r} has m = {m_l} < {MIN_M} eigenvalues: too few for "
-                             "a bulk fit and the critical-window law")
+            msg = (f"layer {name!r} has m = {m_l} < {MIN_M} eigenvalues: too few for a bulk fit "
+                   "and the critical-window law")
+            if layer is not None:
+                raise ValueError(msg)
+            warnings.warn(msg + "; skipped", BBPFitWarning, stacklevel=2)
+            skipped.append(msg)
+            continue
         kmax = min(max_spikes, m_l - MIN_M)
         _check_values(vals, name, m_l, max(kmax, 1))
         lam = -np.sort(-vals[:, :m_l], axis=1)
@@ -164,4 +177,6 @@ def forecast_transition(spectra, *, horizon, layer=None, alpha=0.05, confidence_
                 {"slope": fc.slope, "rho": fc.rho, "window": fc.window,
                  "ess": fc.ess, "prior": fc.prior, "pvalue_last": pk}))
             break  # ranks below the first uncrossed one wait for it
+    if not rows:
+        raise ValueError("no layer could be forecast: " + "; ".join(skipped))
     return ForecastResult(tuple(rows), float(h), float(steps[-1]), alpha, confidence_level)
