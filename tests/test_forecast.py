@@ -53,8 +53,8 @@ def test_a_rising_spike_moves_the_forecast_away_from_pure_noise():
     # a straight rise of theta through theta_c at step 150 on noise drawn afresh each step,
     # 100 x 50, recorded to step 135 (90%), against pure noise of the same length, 8 seeds each:
     # the rise gets the earlier predicted crossing and the higher probability. Measured: median
-    # step 161 vs 329, mean probability 0.64 vs 0.48. It fails when the posterior reads the law
-    # the wrong way round (w -> -w - 4 in the likelihood: 168 vs 176, 0.60 vs 0.67).
+    # step 145 vs 213, mean probability 0.78 vs 0.62. It fails when the posterior reads the law
+    # the wrong way round (w -> -w - 4 in the likelihood: 142 vs 145, 0.98 vs 0.99).
     tc = 0.5**0.25
     out = {}
     for label, rate in (("rise", tc / 150.0), ("null", 0.0)):
