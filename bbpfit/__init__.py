@@ -28,7 +28,8 @@ _LAZY = {
                     "sources"),
     **dict.fromkeys(("Spectrum", "eigenvalues", "spectrum"), "spectrum"),
     **dict.fromkeys(("compact", "open_spectra", "to_netcdf"), "store"),
-    **dict.fromkeys(("TransitionResult", "alignment", "transition_time"), "transition"),
+    **dict.fromkeys(("ForecastResult", "TransitionResult", "alignment", "forecast_transition",
+                     "transition_time"), "transition"),
     **dict.fromkeys(("analyze", "analyze_zoo"), "zoo"),
 }
 
@@ -82,12 +83,14 @@ if TYPE_CHECKING:  # static analysers see the eager imports
     from .sources import LayerSelection, iter_layers, list_layers, load_spectra, read_layers
     from .spectrum import Spectrum, eigenvalues, spectrum
     from .store import compact, open_spectra, to_netcdf
-    from .transition import TransitionResult, alignment, transition_time
+    from .transition import (ForecastResult, TransitionResult, alignment, forecast_transition,
+                             transition_time)
     from .zoo import analyze, analyze_zoo  # type: ignore[no-redef]
 
 __all__ = [
     "BBPFitWarning",
     "FitWarning",
+    "ForecastResult",
     "LayerSelection",
     "MPFit",
     "MPFitArrays",
@@ -111,6 +114,7 @@ __all__ = [
     "fit_mp",
     "fit_mp_array",
     "fit_powerlaw",
+    "forecast_transition",
     "iter_layers",
     "list_layers",
     "load_spectra",
