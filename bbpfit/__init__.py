@@ -83,7 +83,7 @@ if TYPE_CHECKING:  # static analysers see the eager imports
     from .sources import LayerSelection, iter_layers, list_layers, load_spectra, read_layers
     from .spectrum import Spectrum, eigenvalues, spectrum
     from .store import compact, open_spectra, to_netcdf
-    from .transition import ForecastResult, TransitionResult, alignment, forecast_transition, transition_time
+    from .transition import ForecastResult, TransitionResult, alignment, forecast_transition, transition_time  # type: ignore[no-redef]
     from .zoo import analyze, analyze_zoo  # type: ignore[no-redef]
 
 __all__ = [

@@ -96,10 +96,11 @@ def gram_of(a: np.ndarray) -> np.ndarray:
     """
     if a.dtype == np.float64:
         return a.T @ a
-    gram = None
+    gram: np.ndarray | None = None
     for rows in row_blocks(*a.shape):
         b = as_float64(a[rows])
         gram = b.T @ b if gram is None else gram + b.T @ b
+    assert gram is not None  # row_blocks yields at least one block
     return gram
 
 

@@ -97,7 +97,7 @@ def compact_locked(path: str) -> CompactResult:
     for name in ("layer", "shape"):  # zarr v3 stores variable-length strings from object arrays
         ds[name] = ds[name].astype(object)
     chunk = min(n_steps, STEP_CHUNK)
-    encoding = {"eigenvalues": {"chunks": (1, chunk, ds.sizes["rank"])}}
+    encoding: dict[str, dict] = {"eigenvalues": {"chunks": (1, chunk, ds.sizes["rank"])}}
     n_vec = int(arrays["vector_step"].size) if "vector_step" in arrays else 0
     for key in ("left_vectors", "right_vectors"):
         if key in ds:
