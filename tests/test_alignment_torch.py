@@ -38,7 +38,7 @@ def digits_store(tmp_path_factory):
     g = torch.Generator().manual_seed(0)
     path = os.path.join(tmp_path_factory.mktemp("digits"), "run.bbp")
     try:
-        with bf.SpectrumRecorder(model, path, every=10, optimizer=opt, top_k_vectors=3,
+        with bf.SpectrumRecorder(model, path, every=10, optimizer=opt, top_k_vectors=3, vectors_every=10,
                                  background=False) as rec:
             for _ in range(300):
                 idx = torch.randint(0, len(x), (32,), generator=g)
