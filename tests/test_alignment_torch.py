@@ -1,6 +1,6 @@
 """bf.alignment on a real torch run: an MLP 64-256-256-10 on scikit-learn's digits (no download),
-plain SGD lr 0.05, batch 32, 300 steps, recorded every 10 steps with ``top_k_vectors=3`` by
-today's recorder (vectors on the eigenvalue ``step`` dimension).
+plain SGD lr 0.05, batch 32, 300 steps, recorded every 10 steps with ``top_k_vectors=3`` and
+``vectors_every=10`` (vectors on their own ``vector_step`` dimension).
 
 Measured on this run (seed 0): in ``2.weight`` the top eigenvalue leaves the bulk at step ~90
 (theta-hat / theta_c 1.08, then up to 2.9); the top right vector's persistence against the last
@@ -81,7 +81,7 @@ def test_consecutive_layers_align_during_training(digits_store):
     assert al["next_layer"].sel(layer="0.weight").item() == "2.weight"
     # user directions: the recorded top left vector of 4.weight at the end, as a direction
     ds = bf.open_spectra(digits_store)
-    u_end = ds["left_vectors"].sel(layer="4.weight").isel(step=-1, k=0).values[:10]
+    u_end = ds["left_vectors"].sel(layer="4.weight").isel(vector_step=-1, k=0).values[:10]
     d = bf.alignment(ds, layer="4.weight", predict=False, directions={"4.weight": u_end})
     ov_end = d["direction_overlap"].sel(layer="4.weight").isel(step=-1, rank=0, direction=0)
     assert float(ov_end) == pytest.approx(1.0, abs=1e-5)
