@@ -18,6 +18,7 @@ import numpy as np
 from .._validation import check_int, check_positive
 from ..inference.strengths import strength_interval
 from ..laws.overlap import predicted_overlaps
+from .api import _select
 from .diagnostics import step_diagnostics
 from .null_table import TRANSITION_NULL_CACHE
 from .overlaps import persistence, projection, subspace_persistence
@@ -59,17 +60,6 @@ def _unit_vectors(ds, name, side):
     norm = np.linalg.norm(v, axis=-1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(norm > 0, v / norm, np.nan)
-
-
-def _layers(ds, layer):
-    names = [str(x) for x in ds["layer"].values]
-    if layer is None:
-        return names
-    wanted = [layer] if isinstance(layer, str) else list(layer)
-    unknown = [x for x in wanted if x not in names]
-    if unknown:
-        raise ValueError(f"`layer`: {unknown} not in `spectra`; available: {names}")
-    return wanted
 
 
 def _directions(directions, ds, names, side):
@@ -227,7 +217,7 @@ def alignment(spectra, *, layer=None, directions=None, direction_side="auto", de
     import xarray as xr
 
     ds = _open(spectra)
-    names = _layers(ds, layer)
+    names = _select(ds, layer)
     tol = 0.0 if degenerate_tol == 0 else check_positive(degenerate_tol, "degenerate_tol")
     n_draws = check_int(n_draws, "n_draws", minimum=10)
     dirs = _directions(directions, ds, names, direction_side)
