@@ -324,8 +324,8 @@ def render(ts, ind, null, runs, null_runs, secs, ho=(), pe=None):
     lines += ["", "Coverage here is high because the intervals are wide; the record moves the "
               "median away from the prior's. In the run above compare the two error columns: "
               "where the forecast's is the smaller, the eigenvalues added information. More "
-              "evidence per step (top-vector persistence, whole-spectrum likelihood ratios) is "
-              "the next step.",
+              "evidence per step (whole-spectrum likelihood ratios; top-vector persistence: 2e) "
+              "is the next step.",
               "", "### 2c. False warnings on records without a spike", "",
               "30 steps of pure noise (`theta = 0`), horizon 30; a warning is a false one. "
               "`crossed` is the rate of a significant top eigenvalue at the last step (the "
