@@ -180,7 +180,8 @@ def forecast_transition(spectra, *, horizon, layer=None, alpha=0.05, confidence_
                 name, k, "forecast", warn, fc.probability, fc.step, fc.ci_low, fc.ci_high,
                 fc.pvalue, fc.w_last, fc.law,
                 {"slope": fc.slope, "rho": fc.rho, "window": fc.window,
-                 "ess": fc.ess, "prior": fc.prior, "pvalue_last": pk}))
+                 "ess": fc.ess, "prior": fc.prior, "information": fc.information,
+                 "pvalue_last": pk}))
             break  # ranks below the first uncrossed one wait for it
     if not rows:
         raise ValueError("no layer could be forecast: " + "; ".join(skipped))
