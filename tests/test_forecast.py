@@ -78,6 +78,30 @@ def test_frozen_weights_never_warn_and_fall_back_to_the_prior():
     assert not f.warning and f.pvalue == 1.0 and f.details["rho"] == 1.0
     assert f.details["ess"] == 0.0
     assert (f.pi_low, f.step, f.pi_high) == pytest.approx(f.details["prior"])
+    assert f.details["information"] == pytest.approx(0.0, abs=1e-9)  # the record added nothing
+
+
+def test_information_is_the_divergence_of_the_forecast_from_its_prior():
+    # details["information"] = KL(posterior || prior) on the crossing grid, in nats, checked
+    # against scipy's rel_entr (no shared code): 0 at the prior, -log(prior_i) for a point mass,
+    # positive for any other weights. It fails if the divergence is taken the wrong way round
+    # (sum p log(prior / p) <= 0, clipped to 0) or from the other side (KL(prior || p)).
+    from scipy.special import rel_entr
+
+    from bbpfit.transition.forecast_posterior import D_GRID, prior_weights
+    from bbpfit.transition.forecast_trend import kl_from_prior
+
+    prior = prior_weights()
+    assert prior.size == D_GRID.size and prior.sum() == pytest.approx(1.0)
+    assert kl_from_prior(prior) == pytest.approx(0.0, abs=1e-12)
+    point = np.zeros(prior.size)
+    point[40] = 1.0
+    assert kl_from_prior(point) == pytest.approx(-math.log(prior[40]), rel=1e-12)
+    rng = np.random.default_rng(7)
+    for conc in (0.05, 1.0, 20.0):
+        p = rng.dirichlet(np.full(prior.size, conc))
+        assert kl_from_prior(p) == pytest.approx(float(rel_entr(p, prior).sum()), rel=1e-10)
+        assert kl_from_prior(p) > 0.0
 
 
 def test_a_spike_already_out_is_reported_as_crossed():

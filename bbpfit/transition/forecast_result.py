@@ -51,8 +51,9 @@ class SpikeForecast:
         ``slope`` (``dw/dstep``), ``rho`` (AR(1) of the scores), ``window`` (steps of the trend
         fit), ``ess`` (effective sample size per step of the posterior), ``prior`` (low end, median
         and high end of the crossing under the prior alone: what the record added),
-        ``pvalue_last`` (spike test at the
-        last step).
+        ``information`` (Kullback-Leibler divergence of the crossing's posterior from that
+        prior, nats: 0 when the eigenvalues said nothing and the forecast is the prior's),
+        ``pvalue_last`` (spike test at the last step).
     """
 
     layer: str

@@ -42,7 +42,7 @@ from scipy.special import ndtr, ndtri
 from .forecast_posterior import D_GRID, crossing_posterior, prior_weights
 from .growth import _ar1
 
-__all__ = ["SeriesForecast", "forecast_series"]
+__all__ = ["SeriesForecast", "forecast_series", "kl_from_prior"]
 
 #: Largest autocorrelation of the trend test's null.
 RHO_MAX = 0.99
@@ -66,6 +66,7 @@ class SeriesForecast:
     window: tuple
     ess: float
     prior: tuple
+    information: float
 
 
 _ITER = 40
@@ -163,6 +164,16 @@ def _quantiles(values, weights, qs):
     return tuple(float(values[min(int(np.searchsorted(cdf, q)), values.size - 1)]) for q in qs)
 
 
+def kl_from_prior(post) -> float:
+    """What the record added: the Kullback-Leibler divergence ``sum p log(p / prior)`` (nats)
+    of the crossing's posterior weights on :data:`~bbpfit.transition.forecast_posterior.D_GRID`
+    from the prior's; 0 when the eigenvalues said nothing (the forecast is the prior's)."""
+    pw = prior_weights()
+    p = np.asarray(post, dtype=np.float64)
+    pos = p > 0
+    return float(max(np.sum(p[pos] * np.log(p[pos] / pw[pos])), 0.0))
+
+
 def forecast_series(law, steps, x, *, horizon, alpha=0.05, confidence_level=0.9, n_boot=400,
                     rng=None) -> SeriesForecast:
     """Forecast the crossing of one spike rank from its standardised eigenvalues ``x``.
@@ -186,7 +197,8 @@ def forecast_series(law, steps, x, *, horizon, alpha=0.05, confidence_level=0.9,
         unbounded upper end), ``probability`` (of crossing within ``horizon`` after the last
         step), ``pvalue`` (of the rise), ``law``, ``slope`` (``dw / dstep`` at the last step),
         ``w_last`` (the fitted ``w`` there), ``rho``, ``window``, ``ess``, ``prior`` (the
-        interval's low end, median and high end under the prior alone: what the data added).
+        interval's low end, median and high end under the prior alone: what the data added),
+        ``information`` (:func:`kl_from_prior`, nats).
     """
     rng = np.random.default_rng(rng)
     steps = np.asarray(steps, dtype=np.float64)
@@ -214,6 +226,7 @@ def forecast_series(law, steps, x, *, horizon, alpha=0.05, confidence_level=0.9,
     lo, step, hi = _quantiles(cross, post, (q, 0.5, 1.0 - q))
     prob = float(post[cross <= t_last + horizon].sum())
     prior = _quantiles(cross, prior_weights(), (q, 0.5, 1.0 - q))
+    information = kl_from_prior(post)
     # trend test under "no rise": a constant w fitted, same autocorrelation, slopes refitted
     if np.ptp(xs) == 0.0:
         pvalue = 1.0
@@ -232,4 +245,4 @@ def forecast_series(law, steps, x, *, horizon, alpha=0.05, confidence_level=0.9,
     return SeriesForecast(step=step, ci_low=lo, ci_high=hi, probability=prob, pvalue=pvalue,
                           law="linear", slope=float(b / scale), w_last=float(w_fit[-1]),
                           rho=float(rho), window=(float(t[0]), t_last), ess=float(ess),
-                          prior=prior)
+                          prior=prior, information=information)
