@@ -218,7 +218,7 @@ def bench_profile(width=512, steps=1000, every=50, k=8) -> dict:
 def bench_solve(width=512, k=8, repeats=7) -> dict:
     """Milliseconds per matrix: eigenvalues; + partial top-k vectors; + full eigh vectors."""
     from bbpfit import eigenvalues
-    from bbpfit.recording.vectors import plan, spectrum_and_vectors
+    from bbpfit.recording.vectors import SINGLE_CHUNK_RATIO, plan, spectrum_and_vectors
 
     rng = np.random.default_rng(0)
     model = _mlp(width, "cpu")  # PyTorch's default init: the recorder's first matrix
@@ -236,7 +236,7 @@ def bench_solve(width=512, k=8, repeats=7) -> dict:
     out = {"bench": "vector-solve", "width": width, "k": k}
     for label, a in (("init", init), ("spiked", spiked)):
         mu = np.linalg.eigvalsh(a.T @ a)[::-1]
-        out[f"{label}_plan"] = plan(mu, k)
+        out[f"{label}_plan"] = plan(mu, k, ratio=SINGLE_CHUNK_RATIO)  # (block, degree) of round 1
         for name, fn in (("eig", eigenvalues), ("partial", lambda a: spectrum_and_vectors(a, k)),
                          ("full_eigh", full)):
             times = []

@@ -107,6 +107,38 @@ def test_near_degenerate_spikes_keep_their_subspace():
     assert abs(left[2] @ u[:, 2]) ** 2 >= 1 - TOL
 
 
+@pytest.mark.parametrize("rel_gap, dtypes", [
+    (1e-2, ["float32"]),              # a usual gap: the float32 filter round alone meets the bound
+    (1e-5, ["float32", "float64"]),   # too close for float32: float64 rounds finish the job
+])
+def test_float32_filter_round_and_its_float64_rescue(rel_gap, dtypes, monkeypatch):
+    # The first filter round runs in float32 (half the cost); Rayleigh-Ritz and the Davis-Kahan
+    # check stay in float64, so a gap that float32 cannot resolve (singular values 1e-5 apart
+    # relative, well above the degenerate-cluster threshold 1e-7) is caught by the check and
+    # finished in float64, never returned at float32 accuracy.
+    import bbpfit.recording.vectors as vectors
+
+    calls = []
+    original = vectors._filter
+
+    def spy(gram, x, degree, *args):
+        calls.append(str(gram.dtype))
+        return original(gram, x, degree, *args)
+
+    monkeypatch.setattr(vectors, "_filter", spy)
+    rng = np.random.default_rng(5)
+    u, _ = np.linalg.qr(rng.standard_normal((400, 400)))
+    v, _ = np.linalg.qr(rng.standard_normal((300, 300)))
+    s = np.concatenate([[4.0 * (1 + rel_gap), 4.0, 3.0], np.sort(rng.uniform(0.1, 1.5, 297))[::-1]])
+    a = (u[:, :300] * s) @ v.T
+    gram = a.T @ a
+    vecs, method = gram_top_vectors(gram, np.linalg.eigvalsh(gram)[::-1], 3)
+    assert method == "chebyshev" and vecs.dtype == np.float64
+    assert sorted(set(calls), key=calls.index) == dtypes
+    assert (np.abs(np.sum(vecs * v[:, :3], axis=0)) ** 2 >= 1 - TOL).all()
+    np.testing.assert_allclose(vecs.T @ vecs, np.eye(3), atol=1e-12)
+
+
 def test_dense_fallback_when_nothing_separates():
     # An orthogonal matrix: every eigenvalue of the Gram matrix is 1, no block is separated.
     q, _ = np.linalg.qr(np.random.default_rng(4).standard_normal((200, 200)))
