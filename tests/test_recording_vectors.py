@@ -81,6 +81,39 @@ def test_partial_plan_is_cheaper_than_a_full_eigh():
     assert degree * (p + BLOCK_OVERHEAD) < 0.1 * 4.5 * 512, (p, degree)
 
 
+def _plan_loop(mu, k, ratio):
+    """The plan one block size at a time (what ``plan`` computes for all sizes at once)."""
+    from bbpfit.recording import vectors as vec
+
+    need = np.log(2.0 * np.sqrt(mu.size) / (vec.SIN_TOL * vec.PLAN_MARGIN))
+    best = None
+    for p in range(k + 1, min(mu.size - 1, 2 * k + 32) + 1):
+        if mu[p] - mu[-1] <= 0 or mu[k - 1] - mu[p] <= vec.CLUSTER_RTOL * mu[0]:
+            continue
+        x = vec._position(mu, k - 1, p)
+        if x <= 1.0 + 1e-12:
+            continue
+        degree = max(2, int(np.ceil(need / vec._rate(x, vec._chunk(mu, k, p, ratio)))))
+        cost = degree * (p + BLOCK_OVERHEAD)
+        if degree <= vec.MAX_DEGREE and (best is None or cost < best[0]):
+            best = (cost, p, degree)
+    return None if best is None else best[1:]
+
+
+def test_plan_equals_the_loop_over_block_sizes():
+    rng = np.random.default_rng(6)
+    spectra = [np.linalg.eigvalsh(_spiked(300, 200, [3.0, 2.0], seed=6).T
+                                  @ _spiked(300, 200, [3.0, 2.0], seed=6))[::-1],
+               np.sort(rng.exponential(size=120))[::-1],
+               np.ones(80),                                                  # nothing separates
+               np.sort(np.concatenate([rng.uniform(0, 1, 97), [5.0] * 3]))[::-1],  # a tied triple
+               np.sort(np.round(rng.uniform(0, 3, 90), 1))[::-1]]            # many ties
+    for mu in spectra:
+        for k in (1, 3, 8):
+            for ratio in (1e2, 1e8):
+                assert plan(mu, k, ratio=ratio) == _plan_loop(mu, k, ratio), (mu[:4], k, ratio)
+
+
 def test_torch_tensor_gives_the_numpy_result():
     a = _spiked(300, 200, [3.0, 2.0], seed=2)
     lam_np, left_np, right_np = spectrum_and_vectors(a, 3)

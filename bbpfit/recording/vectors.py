@@ -112,19 +112,30 @@ def plan(mu: np.ndarray, k: int, tol: float = SIN_TOL, ratio: float = CHUNK_RATI
     ``None`` when no block separates the k-th eigenvalue from the unwanted ones.
     """
     m = mu.size
-    best = None
     need = math.log(2.0 * math.sqrt(m) / (tol * PLAN_MARGIN))
-    for p in range(k + 1, min(m - 1, 2 * k + 32) + 1):
-        if mu[p] - mu[-1] <= 0 or mu[k - 1] - mu[p] <= CLUSTER_RTOL * mu[0]:
-            continue  # nothing to damp, or not separated beyond rounding
-        x = _position(mu, k - 1, p)
-        if x <= 1.0 + 1e-12:
-            continue
-        degree = max(2, math.ceil(need / _rate(x, _chunk(mu, k, p, ratio))))
-        cost = degree * (p + BLOCK_OVERHEAD)
-        if degree <= MAX_DEGREE and (best is None or cost < best[0]):
-            best = (cost, p, degree)
-    return None if best is None else best[1:]
+    p = np.arange(k + 1, min(m - 1, 2 * k + 32) + 1)  # all block sizes at once (as _position,
+    if p.size == 0:                                     # _chunk and _rate for each p)
+        return None
+    lo, hi = float(mu[-1]), mu[p]
+    half = 0.5 * (hi - lo)
+    ok = (half > 0) & (mu[k - 1] - hi > CLUSTER_RTOL * mu[0])  # something to damp, separated
+    with np.errstate(divide="ignore", invalid="ignore"):
+        x = np.where(ok, (mu[k - 1] - (hi + lo) / 2) / half, 0.0)
+        ok &= x > 1.0 + 1e-12
+        x = np.where(ok, x, 2.0)
+        x0 = (mu[0] - (hi + lo) / 2) / np.where(ok, half, 1.0)
+        per = np.arccosh(np.maximum(x0, 1.0)) - np.arccosh(np.maximum(x, 1.0))
+        chunk = np.where(per <= 0, MAX_DEGREE,
+                         np.maximum(1, np.floor(math.log(ratio) / np.where(per > 0, per, 1.0))))
+        t = chunk * np.arccosh(x)
+        rate = (t + np.log1p(np.exp(-2 * t)) - math.log(2)) / chunk
+        degree = np.maximum(2, np.ceil(need / rate))
+    ok &= degree <= MAX_DEGREE
+    if not ok.any():
+        return None
+    cost = np.where(ok, degree * (p + BLOCK_OVERHEAD), np.inf)
+    i = int(np.argmin(cost))  # the first of equal costs, as a loop keeping strict improvements
+    return int(p[i]), int(degree[i])
 
 
 def _position(mu, j, p) -> float:
