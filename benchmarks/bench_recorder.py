@@ -1,6 +1,7 @@
 """Benchmarks of the spectrum recorder: training overhead (CPU, CUDA) and storage size.
 
-Run ``python benchmarks/bench_recorder.py [overhead|vectors|solve|storage|cuda ...] [--threads N]``.
+Run ``python benchmarks/bench_recorder.py [overhead|vectors|serial|profile|solve|storage|cuda ...]
+[--threads N] [--width W ...]`` (on a shared machine: ``--threads 1`` and compare CPU ratios).
 
 (a) overhead: a 4-layer MLP of width 512 trained on CPU, recorded every 50 steps, against the
     same training without the recorder; runs alternate in one process and the ratio of the
@@ -11,7 +12,10 @@ Run ``python benchmarks/bench_recorder.py [overhead|vectors|solve|storage|cuda .
     to expect when no core is left for the recorder's thread (e.g. torch using every core).
 (a') vectors: (a) with three recorders alternating against plain training in the same process:
     eigenvalues only, top-8 vectors at the default cadence (``vectors_every = 10 * every``), and
-    top-8 vectors at every recorded step (``vectors_every = every = 50``, the worst case).
+    top-8 vectors at every recorded step (``vectors_every = every = 50``, the worst case); paired
+    per-repeat ratios of wall time, process CPU and training-thread CPU (:func:`bench_vectors`).
+    ``serial``: the same with the recorder computing in the training thread.
+    ``profile``: CPU milliseconds per recorded step by stage (:func:`bench_profile`).
 (a'') solve: the per-matrix cost behind (a'): eigenvalues alone, eigenvalues plus the partial
     top-k vectors (one shared Gram matrix), and eigenvalues plus a full ``eigh`` with vectors
     (what the recorder did before), on the trained-like 512 x 512 layer of (a) and a spiked one.
@@ -108,7 +112,7 @@ def bench_overhead(device="cpu", width=512, steps=500, repeats=5, every=50) -> d
             "close_s_median": round(med(recorded, 3), 3)}
 
 
-def bench_vectors(width=512, steps=500, repeats=5, every=50, k=8) -> dict:
+def bench_vectors(width=512, steps=500, repeats=5, every=50, k=8, background=True) -> dict:
     """Overhead without vectors and with top-k vectors at two cadences, against plain training.
 
     All variants run in one process; each repeat runs plain training and the three recorders
@@ -118,12 +122,16 @@ def bench_vectors(width=512, steps=500, repeats=5, every=50, k=8) -> dict:
     (``*_cpu_ratio``: the overhead when no core is spare for the recorder's worker thread) and of
     the training thread's own CPU time (``*_train_cpu_ratio``: what recording costs the training
     thread itself). Load averages before and after say how contended the machine was.
+    ``background=False`` computes in the training thread: the recorder's own CPU cost without
+    the interference of two busy threads sharing caches (all ratios then measure the same).
     """
     import xarray  # noqa: F401
 
     folder = tempfile.mkdtemp(prefix="bbpfit-bench-")
-    variants = {"eigenvalues": {}, f"vectors_every_{10 * every}": {"top_k_vectors": k},
-                f"vectors_every_{every}": {"top_k_vectors": k, "vectors_every": every}}
+    variants = {"eigenvalues": {"background": background},
+                f"vectors_every_{10 * every}": {"top_k_vectors": k, "background": background},
+                f"vectors_every_{every}": {"top_k_vectors": k, "vectors_every": every,
+                                            "background": background}}
     load_before = os.getloadavg()
     _run(width, 50, "cpu")  # warm-up (torch)
     _run(width, 50, "cpu", os.path.join(folder, "warm.bbp"), every=every, top_k_vectors=k)
@@ -139,7 +147,8 @@ def bench_vectors(width=512, steps=500, repeats=5, every=50, k=8) -> dict:
         return statistics.median(r[j] / p[j] for r, p in zip(runs[name], runs["plain"],
                                                              strict=True))
 
-    out = {"bench": "overhead-vectors-cpu", "width": width, "steps": steps, "every": every, "k": k,
+    out = {"bench": "overhead-vectors-cpu" + ("" if background else "-serial"), "width": width,
+           "steps": steps, "every": every, "k": k,
            "repeats": repeats, "plain_s": round(statistics.median(r[0] for r in runs["plain"]), 3),
            "plain_cpu_s": round(statistics.median(r[1] for r in runs["plain"]), 3)}
     for name in variants:
@@ -314,11 +323,14 @@ def main(argv=None) -> None:
           f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
     runs = {"overhead": lambda w: bench_overhead(width=w, steps=args.steps, repeats=args.repeats),
             "vectors": lambda w: bench_vectors(width=w, steps=args.steps, repeats=args.repeats),
+            "serial": lambda w: bench_vectors(width=w, steps=args.steps, repeats=args.repeats,
+                                              background=False),
             "profile": lambda w: bench_profile(width=w, steps=2 * args.steps),
             "solve": lambda w: bench_solve(width=w), "storage": lambda w: bench_storage(),
             "cuda": lambda w: bench_cuda()}
     for name in args.which:
-        for width in (args.width if name in ("overhead", "vectors", "profile", "solve") else [0]):
+        for width in (args.width if name in ("overhead", "vectors", "serial", "profile", "solve")
+                      else [0]):
             print(json.dumps(runs[name](width)), flush=True)
 
 
