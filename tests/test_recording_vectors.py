@@ -140,11 +140,13 @@ def test_near_degenerate_spikes_keep_their_subspace():
     assert abs(left[2] @ u[:, 2]) ** 2 >= 1 - TOL
 
 
-@pytest.mark.parametrize("rel_gap, dtypes", [
-    (1e-2, ["float32"]),              # a usual gap: the float32 filter round alone meets the bound
-    (1e-5, ["float32", "float64"]),   # too close for float32: float64 rounds finish the job
+@pytest.mark.parametrize("rel_gap, scale, dtypes", [
+    (1e-2, 1.0, ["float32"]),            # a usual gap: the float32 round alone meets the bound
+    (1e-2, 1e-30, ["float32"]),          # Gram entries ~1e-60 (float32 underflow unless scaled)
+    (1e-2, 1e25, ["float32"]),           # Gram entries ~1e50 (float32 overflow unless scaled)
+    (1e-5, 1.0, ["float32", "float64"]),  # too close for float32: float64 rounds finish the job
 ])
-def test_float32_filter_round_and_its_float64_rescue(rel_gap, dtypes, monkeypatch):
+def test_float32_filter_round_and_its_float64_rescue(rel_gap, scale, dtypes, monkeypatch):
     # The first filter round runs in float32 (half the cost); Rayleigh-Ritz and the Davis-Kahan
     # check stay in float64, so a gap that float32 cannot resolve (singular values 1e-5 apart
     # relative, well above the degenerate-cluster threshold 1e-7) is caught by the check and
@@ -163,7 +165,7 @@ def test_float32_filter_round_and_its_float64_rescue(rel_gap, dtypes, monkeypatc
     u, _ = np.linalg.qr(rng.standard_normal((400, 400)))
     v, _ = np.linalg.qr(rng.standard_normal((300, 300)))
     s = np.concatenate([[4.0 * (1 + rel_gap), 4.0, 3.0], np.sort(rng.uniform(0.1, 1.5, 297))[::-1]])
-    a = (u[:, :300] * s) @ v.T
+    a = (u[:, :300] * s) @ v.T * scale
     gram = a.T @ a
     vecs, method = gram_top_vectors(gram, np.linalg.eigvalsh(gram)[::-1], 3)
     assert method == "chebyshev" and vecs.dtype == np.float64

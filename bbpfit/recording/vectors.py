@@ -234,13 +234,15 @@ def gram_top_vectors(gram, mu: np.ndarray, k: int, *, tol: float = SIN_TOL):
     # the target); Rayleigh-Ritz and the a-posteriori check are always in float64 on the float64
     # Gram matrix, so the guarantee does not depend on the filter's precision. Rounds 2-3, if the
     # check fails (too close a gap for float32, or an unlucky start), filter in float64.
-    single = ops.single(gram)
+    # The float32 copy is scaled to a top eigenvalue of 1 (the filter is scale-invariant), so
+    # no Gram matrix overflows or underflows float32 whatever the weights' scale.
+    single = ops.single(gram * (1.0 / top))
     q = ops.randn(m, p)
     for attempt in range(3):
         if attempt == 0:
             q = ops.single(ops.qr(q))
             for d in _chunks(degree, _chunk(mu, k, p, SINGLE_CHUNK_RATIO)):
-                q = ops.qr(_filter(single, q, d, a, b, top))
+                q = ops.qr(_filter(single, q, d, a / top, b / top, 1.0))
             q = ops.qr(ops.double(q))
         else:
             for d in _chunks(degree, _chunk(mu, k, p)):
