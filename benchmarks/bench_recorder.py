@@ -168,8 +168,9 @@ def bench_vectors(width=512, steps=500, repeats=5, every=50, k=8, background=Tru
 #: is in the own time of the function that forms it.
 _STAGES = (
     ("snapshot (weight copies, training thread)", "recording/compute.py", "snapshot", "ct"),
-    ("to float64 + finite check", "", "<method 'astype' of 'numpy.ndarray' objects>", "tt"),
-    ("to float64 + finite check", "_validation.py", "check_finite", "ct"),
+    ("conversions (astype) + finite check", "", "<method 'astype' of 'numpy.ndarray' objects>",
+     "tt"),
+    ("conversions (astype) + finite check", "_validation.py", "check_finite", "ct"),
     ("Gram matrix (BLAS)", "spectrum/eigenvalues.py", "_gram_numpy", "tt"),
     ("Gram matrix (BLAS)", "recording/vectors.py", "spectrum_and_vectors", "tt"),
     ("eigenvalues (LAPACK eigvalsh)", "numpy/linalg/_linalg.py", "eigvalsh", "ct"),
