@@ -1,6 +1,7 @@
 """Benchmarks of the spectrum recorder: training overhead (CPU, CUDA) and storage size.
 
-Run ``python benchmarks/bench_recorder.py [overhead|vectors|solve|storage|cuda ...] [--threads N]``.
+Run ``python benchmarks/bench_recorder.py [overhead|vectors|serial|profile|solve|storage|cuda ...]
+[--threads N] [--width W ...]`` (on a shared machine: ``--threads 1`` and compare CPU ratios).
 
 (a) overhead: a 4-layer MLP of width 512 trained on CPU, recorded every 50 steps, against the
     same training without the recorder; runs alternate in one process and the ratio of the
@@ -11,7 +12,10 @@ Run ``python benchmarks/bench_recorder.py [overhead|vectors|solve|storage|cuda .
     to expect when no core is left for the recorder's thread (e.g. torch using every core).
 (a') vectors: (a) with three recorders alternating against plain training in the same process:
     eigenvalues only, top-8 vectors at the default cadence (``vectors_every = 10 * every``), and
-    top-8 vectors at every recorded step (``vectors_every = every = 50``, the worst case).
+    top-8 vectors at every recorded step (``vectors_every = every = 50``, the worst case); paired
+    per-repeat ratios of wall time, process CPU and training-thread CPU (:func:`bench_vectors`).
+    ``serial``: the same with the recorder computing in the training thread.
+    ``profile``: CPU milliseconds per recorded step by stage (:func:`bench_profile`).
 (a'') solve: the per-matrix cost behind (a'): eigenvalues alone, eigenvalues plus the partial
     top-k vectors (one shared Gram matrix), and eigenvalues plus a full ``eigh`` with vectors
     (what the recorder did before), on the trained-like 512 x 512 layer of (a) and a spiked one.
@@ -44,6 +48,13 @@ def _mlp(width: int, device: str):
 
 
 def _run(width, steps, device, path=None, every=50, batch=128, **vector_kw):
+    """One training run: (wall s, process CPU s, training-thread CPU s, close s, construction s).
+
+    The timed span is the training loop plus ``recorder.flush()`` (every spectrum computed and
+    written). Process CPU counts every thread (training, the recorder's worker, BLAS threads);
+    the training thread's own CPU time shows what recording costs the training thread itself
+    (snapshot copies, hand-off, and any slowdown from sharing caches with the worker).
+    """
     import torch
 
     from bbpfit.recording import SpectrumRecorder
@@ -58,7 +69,7 @@ def _run(width, steps, device, path=None, every=50, batch=128, **vector_kw):
     t_start = time.perf_counter() - t_start
     if device == "cuda":
         torch.cuda.synchronize()
-    t0, c0 = time.perf_counter(), time.process_time()
+    t0, c0, th0 = time.perf_counter(), time.process_time(), time.thread_time()
     for _ in range(steps):
         loss = torch.nn.functional.cross_entropy(model(x), y)
         if rec is not None:
@@ -71,10 +82,11 @@ def _run(width, steps, device, path=None, every=50, batch=128, **vector_kw):
     if device == "cuda":
         torch.cuda.synchronize()
     elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
+    thread_cpu = time.thread_time() - th0
     t1 = time.perf_counter()
     if rec is not None:
         rec.close()
-    return elapsed, cpu, time.perf_counter() - t1, t_start
+    return elapsed, cpu, thread_cpu, time.perf_counter() - t1, t_start
 
 
 def bench_overhead(device="cpu", width=512, steps=500, repeats=5, every=50) -> dict:
@@ -97,42 +109,126 @@ def bench_overhead(device="cpu", width=512, steps=500, repeats=5, every=50) -> d
             "ratio": round(med(recorded, 0) / med(plain, 0), 3), "target": 1.10,
             # CPU seconds of the whole process: the overhead when no core is spare.
             "cpu_ratio": round(med(recorded, 1) / med(plain, 1), 3),
-            "close_s_median": round(med(recorded, 2), 3)}
+            "close_s_median": round(med(recorded, 3), 3)}
 
 
-def bench_vectors(width=512, steps=500, repeats=5, every=50, k=8) -> dict:
-    """Overhead ratios without vectors and with top-k vectors at two cadences, one process."""
+def bench_vectors(width=512, steps=500, repeats=5, every=50, k=8, background=True) -> dict:
+    """Overhead without vectors and with top-k vectors at two cadences, against plain training.
+
+    All variants run in one process; each repeat runs plain training and the three recorders
+    in a rotated order (so no variant always follows another), and every recorded run is compared
+    with the plain run of its own repeat (paired ratios, robust to load drifting between repeats).
+    Reported per variant: the median paired ratio of wall time (``*_ratio``), of process CPU time
+    (``*_cpu_ratio``: the overhead when no core is spare for the recorder's worker thread) and of
+    the training thread's own CPU time (``*_train_cpu_ratio``: what recording costs the training
+    thread itself). Load averages before and after say how contended the machine was.
+    ``background=False`` computes in the training thread: the recorder's own CPU cost without
+    the interference of two busy threads sharing caches (all ratios then measure the same).
+    """
     import xarray  # noqa: F401
 
     folder = tempfile.mkdtemp(prefix="bbpfit-bench-")
-    variants = {"eigenvalues": {}, "vectors_every_500": {"top_k_vectors": k},
-                "vectors_every_50": {"top_k_vectors": k, "vectors_every": every}}
+    variants = {"eigenvalues": {"background": background},
+                f"vectors_every_{10 * every}": {"top_k_vectors": k, "background": background},
+                f"vectors_every_{every}": {"top_k_vectors": k, "vectors_every": every,
+                                            "background": background}}
+    load_before = os.getloadavg()
     _run(width, 50, "cpu")  # warm-up (torch)
     _run(width, 50, "cpu", os.path.join(folder, "warm.bbp"), every=every, top_k_vectors=k)
-    runs = {name: [] for name in ("plain", *variants)}
+    names = ["plain", *variants]
+    runs: dict[str, list] = {name: [] for name in names}
     for i in range(repeats):
-        runs["plain"].append(_run(width, steps, "cpu"))
-        for name, kw in variants.items():
-            runs[name].append(_run(width, steps, "cpu", os.path.join(folder, f"{name}{i}.bbp"),
-                                   every=every, **kw))
+        for name in names[i % len(names):] + names[: i % len(names)]:
+            path = None if name == "plain" else os.path.join(folder, f"{name}{i}.bbp")
+            runs[name].append(_run(width, steps, "cpu", path, every=every,
+                                   **variants.get(name, {})))
 
-    def med(name, j):
-        return statistics.median(r[j] for r in runs[name])
+    def paired(name, j):
+        return statistics.median(r[j] / p[j] for r, p in zip(runs[name], runs["plain"],
+                                                             strict=True))
 
-    out = {"bench": "overhead-vectors-cpu", "width": width, "steps": steps, "every": every, "k": k,
-           "plain_s": round(med("plain", 0), 3)}
+    out = {"bench": "overhead-vectors-cpu" + ("" if background else "-serial"), "width": width,
+           "steps": steps, "every": every, "k": k,
+           "repeats": repeats, "plain_s": round(statistics.median(r[0] for r in runs["plain"]), 3),
+           "plain_cpu_s": round(statistics.median(r[1] for r in runs["plain"]), 3)}
     for name in variants:
-        out[f"{name}_ratio"] = round(med(name, 0) / med("plain", 0), 3)
-        out[f"{name}_cpu_ratio"] = round(med(name, 1) / med("plain", 1), 3)
-        out[f"{name}_first_call_s"] = round(med(name, 3), 3)
+        out[f"{name}_ratio"] = round(paired(name, 0), 3)
+        out[f"{name}_cpu_ratio"] = round(paired(name, 1), 3)
+        out[f"{name}_train_cpu_ratio"] = round(paired(name, 2), 3)
+        out[f"{name}_cpu_ratios"] = [round(r[1] / p[1], 3) for r, p in
+                                     zip(runs[name], runs["plain"], strict=True)]
+        out[f"{name}_first_call_s"] = round(statistics.median(r[4] for r in runs[name]), 3)
     out["target"] = 1.10
+    out["load_average"] = [round(load_before[0], 1), round(os.getloadavg()[0], 1)]
+    return out
+
+
+#: Stages of a recorded step in the cProfile of ``profile``: (label, file suffix, function,
+#: "ct" cumulative or "tt" own time). The Gram product ``a.T @ a`` is an operator, not a call: it
+#: is in the own time of the function that forms it.
+_STAGES = (
+    ("snapshot (weight copies, training thread)", "recording/compute.py", "snapshot", "ct"),
+    ("conversions (astype) + finite check", "", "<method 'astype' of 'numpy.ndarray' objects>",
+     "tt"),
+    ("conversions (astype) + finite check", "_validation.py", "check_finite", "ct"),
+    ("Gram matrix (BLAS)", "spectrum/eigenvalues.py", "_gram_numpy", "tt"),
+    ("Gram matrix (BLAS)", "recording/vectors.py", "spectrum_and_vectors", "tt"),
+    ("eigenvalues (LAPACK eigvalsh)", "numpy/linalg/_linalg.py", "eigvalsh", "ct"),
+    ("eigenvalues, m <= 32 (SVD)", "numpy/linalg/_linalg.py", "svd", "ct"),
+    ("top-k vectors (partial method)", "recording/vectors.py", "top_singular_vectors", "ct"),
+    ("store: checks + fragments (npz, fsync)", "store/writer.py", "_checked", "ct"),
+    ("store: checks + fragments (npz, fsync)", "store/writer.py", "_publish", "ct"),
+)
+
+
+def bench_profile(width=512, steps=1000, every=50, k=8) -> dict:
+    """CPU milliseconds per recorded step by stage (cProfile on CPU time, one thread).
+
+    The recorder runs with ``background=False`` so that its whole cost is in the profiled thread;
+    the stages come from :data:`_STAGES`, ``recorder`` is everything the recorder did
+    (``_record`` and the final ``flush``), ``train_step`` the rest divided by ``steps``.
+    """
+    import cProfile
+    import pstats
+
+    import xarray  # noqa: F401
+
+    folder = tempfile.mkdtemp(prefix="bbpfit-bench-")
+    _run(width, 50, "cpu")
+    out = {"bench": "recorder-profile", "width": width, "steps": steps, "every": every, "k": k,
+           "load_average": round(os.getloadavg()[0], 1)}
+    for name, kw in (("eigenvalues", {}), (f"vectors_every_{every}",
+                                          {"top_k_vectors": k, "vectors_every": every})):
+        prof = cProfile.Profile(time.process_time)
+        prof.enable()
+        _, cpu, *_ = _run(width, steps, "cpu", os.path.join(folder, f"{name}.bbp"), every=every,
+                          background=False, **kw)
+        prof.disable()
+        stats = pstats.Stats(prof).stats  # type: ignore[attr-defined]
+        records = steps // every
+
+        def ms(file, func, kind, stats=stats, records=records):
+            total = sum(v[3] if kind == "ct" else v[2] for (f, _, fn), v in stats.items()
+                        if fn == func and f.replace(os.sep, "/").endswith(file))
+            return 1e3 * total / records
+
+        row: dict[str, float] = {}
+        for label, file, func, kind in _STAGES:
+            row[label] = row.get(label, 0.0) + ms(file, func, kind)
+        recorder = ms("recording/recorder.py", "_record", "ct") + ms("recording/recorder.py",
+                                                                    "flush", "ct")
+        row = {key: round(val, 2) for key, val in row.items()}
+        row["recorder_ms_per_record"] = round(recorder, 2)
+        row["train_step_ms"] = round(1e3 * (cpu - 1e-3 * recorder * records) / steps, 3)
+        row["cpu_ratio_estimate"] = round(cpu / (cpu - 1e-3 * recorder * records), 3)
+        out[name] = row
     return out
 
 
 def bench_solve(width=512, k=8, repeats=7) -> dict:
     """Milliseconds per matrix: eigenvalues; + partial top-k vectors; + full eigh vectors."""
     from bbpfit import eigenvalues
-    from bbpfit.recording.vectors import plan, spectrum_and_vectors
+    from bbpfit.recording.vectors import SINGLE_CHUNK_RATIO, plan, spectrum_and_vectors
 
     rng = np.random.default_rng(0)
     model = _mlp(width, "cpu")  # PyTorch's default init: the recorder's first matrix
@@ -150,7 +246,7 @@ def bench_solve(width=512, k=8, repeats=7) -> dict:
     out = {"bench": "vector-solve", "width": width, "k": k}
     for label, a in (("init", init), ("spiked", spiked)):
         mu = np.linalg.eigvalsh(a.T @ a)[::-1]
-        out[f"{label}_plan"] = plan(mu, k)
+        out[f"{label}_plan"] = plan(mu, k, ratio=SINGLE_CHUNK_RATIO)  # (block, degree) of round 1
         for name, fn in (("eig", eigenvalues), ("partial", lambda a: spectrum_and_vectors(a, k)),
                          ("full_eigh", full)):
             times = []
@@ -217,6 +313,8 @@ def main(argv=None) -> None:
     parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--steps", type=int, default=500, help="steps per overhead run")
+    parser.add_argument("--width", type=int, nargs="+", default=[512],
+                        help="MLP widths for overhead, vectors, profile and solve")
     args = parser.parse_args(argv)
     import torch
 
@@ -224,11 +322,17 @@ def main(argv=None) -> None:
         torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} torch threads, "
           f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
-    runs = {"overhead": lambda: bench_overhead(steps=args.steps, repeats=args.repeats),
-            "vectors": lambda: bench_vectors(steps=args.steps, repeats=args.repeats),
-            "solve": bench_solve, "storage": bench_storage, "cuda": bench_cuda}
+    runs = {"overhead": lambda w: bench_overhead(width=w, steps=args.steps, repeats=args.repeats),
+            "vectors": lambda w: bench_vectors(width=w, steps=args.steps, repeats=args.repeats),
+            "serial": lambda w: bench_vectors(width=w, steps=args.steps, repeats=args.repeats,
+                                              background=False),
+            "profile": lambda w: bench_profile(width=w, steps=2 * args.steps),
+            "solve": lambda w: bench_solve(width=w), "storage": lambda w: bench_storage(),
+            "cuda": lambda w: bench_cuda()}
     for name in args.which:
-        print(json.dumps(runs[name]()))
+        for width in (args.width if name in ("overhead", "vectors", "serial", "profile", "solve")
+                      else [0]):
+            print(json.dumps(runs[name](width)), flush=True)
 
 
 if __name__ == "__main__":

@@ -81,6 +81,39 @@ def test_partial_plan_is_cheaper_than_a_full_eigh():
     assert degree * (p + BLOCK_OVERHEAD) < 0.1 * 4.5 * 512, (p, degree)
 
 
+def _plan_loop(mu, k, ratio):
+    """The plan one block size at a time (what ``plan`` computes for all sizes at once)."""
+    from bbpfit.recording import vectors as vec
+
+    need = np.log(2.0 * np.sqrt(mu.size) / (vec.SIN_TOL * vec.PLAN_MARGIN))
+    best = None
+    for p in range(k + 1, min(mu.size - 1, 2 * k + 32) + 1):
+        if mu[p] - mu[-1] <= 0 or mu[k - 1] - mu[p] <= vec.CLUSTER_RTOL * mu[0]:
+            continue
+        x = vec._position(mu, k - 1, p)
+        if x <= 1.0 + 1e-12:
+            continue
+        degree = max(2, int(np.ceil(need / vec._rate(x, vec._chunk(mu, k, p, ratio)))))
+        cost = degree * (p + BLOCK_OVERHEAD)
+        if degree <= vec.MAX_DEGREE and (best is None or cost < best[0]):
+            best = (cost, p, degree)
+    return None if best is None else best[1:]
+
+
+def test_plan_equals_the_loop_over_block_sizes():
+    rng = np.random.default_rng(6)
+    spectra = [np.linalg.eigvalsh(_spiked(300, 200, [3.0, 2.0], seed=6).T
+                                  @ _spiked(300, 200, [3.0, 2.0], seed=6))[::-1],
+               np.sort(rng.exponential(size=120))[::-1],
+               np.ones(80),                                                  # nothing separates
+               np.sort(np.concatenate([rng.uniform(0, 1, 97), [5.0] * 3]))[::-1],  # a tied triple
+               np.sort(np.round(rng.uniform(0, 3, 90), 1))[::-1]]            # many ties
+    for mu in spectra:
+        for k in (1, 3, 8):
+            for ratio in (1e2, 1e8):
+                assert plan(mu, k, ratio=ratio) == _plan_loop(mu, k, ratio), (mu[:4], k, ratio)
+
+
 def test_torch_tensor_gives_the_numpy_result():
     a = _spiked(300, 200, [3.0, 2.0], seed=2)
     lam_np, left_np, right_np = spectrum_and_vectors(a, 3)
@@ -105,6 +138,40 @@ def test_near_degenerate_spikes_keep_their_subspace():
     assert pair.min() ** 2 >= 1 - TOL  # principal angles of the pair's subspace ~ 0
     assert abs(right[2] @ v[:, 2]) ** 2 >= 1 - TOL
     assert abs(left[2] @ u[:, 2]) ** 2 >= 1 - TOL
+
+
+@pytest.mark.parametrize("rel_gap, scale, dtypes", [
+    (1e-2, 1.0, ["float32"]),            # a usual gap: the float32 round alone meets the bound
+    (1e-2, 1e-30, ["float32"]),          # Gram entries ~1e-60 (float32 underflow unless scaled)
+    (1e-2, 1e25, ["float32"]),           # Gram entries ~1e50 (float32 overflow unless scaled)
+    (1e-5, 1.0, ["float32", "float64"]),  # too close for float32: float64 rounds finish the job
+])
+def test_float32_filter_round_and_its_float64_rescue(rel_gap, scale, dtypes, monkeypatch):
+    # The first filter round runs in float32 (half the cost); Rayleigh-Ritz and the Davis-Kahan
+    # check stay in float64, so a gap that float32 cannot resolve (singular values 1e-5 apart
+    # relative, well above the degenerate-cluster threshold 1e-7) is caught by the check and
+    # finished in float64, never returned at float32 accuracy.
+    import bbpfit.recording.vectors as vectors
+
+    calls = []
+    original = vectors._filter
+
+    def spy(gram, x, degree, *args):
+        calls.append(str(gram.dtype))
+        return original(gram, x, degree, *args)
+
+    monkeypatch.setattr(vectors, "_filter", spy)
+    rng = np.random.default_rng(5)
+    u, _ = np.linalg.qr(rng.standard_normal((400, 400)))
+    v, _ = np.linalg.qr(rng.standard_normal((300, 300)))
+    s = np.concatenate([[4.0 * (1 + rel_gap), 4.0, 3.0], np.sort(rng.uniform(0.1, 1.5, 297))[::-1]])
+    a = (u[:, :300] * s) @ v.T * scale
+    gram = a.T @ a
+    vecs, method = gram_top_vectors(gram, np.linalg.eigvalsh(gram)[::-1], 3)
+    assert method == "chebyshev" and vecs.dtype == np.float64
+    assert sorted(set(calls), key=calls.index) == dtypes
+    assert (np.abs(np.sum(vecs * v[:, :3], axis=0)) ** 2 >= 1 - TOL).all()
+    np.testing.assert_allclose(vecs.T @ vecs, np.eye(3), atol=1e-12)
 
 
 def test_dense_fallback_when_nothing_separates():

@@ -18,7 +18,11 @@ at every recorded step. Knowing ``mu`` exactly gives
 
 A block of ``p ~ k + 8`` vectors costs ``2 m^2 p`` flops per degree against ``~ 9 m^3`` for a
 full ``eigh`` with vectors; for a spike 1.5x above the next unwanted eigenvalue a degree of
-about 15 is planned.
+about 15 is planned. The first round filters in float32 (about half the time of float64 at
+m = 512: ``G @ X`` reads half the bytes); its rounding only has to be small against the target
+``SIN_TOL``, because the Rayleigh-Ritz step and the a-posteriori check run in float64 on the
+float64 Gram matrix. Where float32 cannot resolve a gap (eigenvalues closer than about 1e-5
+relative) the check fails and further rounds filter in float64.
 """
 
 from __future__ import annotations
@@ -45,8 +49,12 @@ DENSE_MAX_SIDE = 64
 BLOCK_OVERHEAD = 16
 #: Largest polynomial degree tried before falling back to a full ``eigh``.
 MAX_DEGREE = 300
-#: Largest amplification of the top eigenvalue over the k-th in one filter chunk (then QR).
+#: Largest amplification of the top eigenvalue over the k-th in one filter chunk (then QR), for
+#: a filter in float64: the k-th direction keeps relative precision ``eps * CHUNK_RATIO``.
 CHUNK_RATIO = 1e8
+#: The same for the first round's filter in float32 (half the memory traffic of float64, about
+#: twice the speed): ``eps32 * SINGLE_CHUNK_RATIO = 6e-6``, well below the accuracy target.
+SINGLE_CHUNK_RATIO = 1e2
 
 
 class _Ops:
@@ -63,6 +71,12 @@ class _Ops:
     def randn(self, m, p):
         x = np.random.default_rng(20260603).standard_normal((m, p))
         return self.t.as_tensor(x, dtype=self.t.float64, device=self.device) if self.torch else x
+
+    def single(self, x):
+        return x.to(self.t.float32) if self.torch else np.asarray(x, np.float32)
+
+    def double(self, x):
+        return x.to(self.t.float64) if self.torch else np.asarray(x, np.float64)
 
     def qr(self, x):
         return (self.t.linalg.qr(x)[0] if self.torch else np.linalg.qr(x)[0])
@@ -83,12 +97,14 @@ class _Ops:
         return x.cpu().numpy() if self.torch else np.asarray(x)
 
 
-def plan(mu: np.ndarray, k: int, tol: float = SIN_TOL) -> tuple[int, int] | None:
+def plan(mu: np.ndarray, k: int, tol: float = SIN_TOL, ratio: float = CHUNK_RATIO
+         ) -> tuple[int, int] | None:
     """Block size ``p`` and Chebyshev degree for the top ``k`` eigenvectors, from exact eigenvalues.
 
     ``mu`` are the Gram matrix's eigenvalues, descending. For each block size ``p`` in
     ``k+1 .. min(m-1, 2k+32)``, the filter damps ``[mu[-1], mu[p]]`` (where ``|T| <= 1``) and
-    amplifies ``mu[k-1]`` by ``T_c(x_k)`` per chunk of degree ``c`` (:func:`_chunk`), ``x_k`` being
+    amplifies ``mu[k-1]`` by ``T_c(x_k)`` per chunk of degree ``c`` (:func:`_chunk`, chunks
+    amplifying the top eigenvalue over the k-th by at most ``ratio``), ``x_k`` being
     its position relative to the damped interval; the degree is what it takes to reach
     ``2 sqrt(m) / (PLAN_MARGIN tol)`` (a random start has ``tan angle ~ sqrt(m)``). The cheapest
     ``degree * (p + BLOCK_OVERHEAD)`` wins (a product ``G @ X`` costs about as much as
@@ -96,19 +112,30 @@ def plan(mu: np.ndarray, k: int, tol: float = SIN_TOL) -> tuple[int, int] | None
     ``None`` when no block separates the k-th eigenvalue from the unwanted ones.
     """
     m = mu.size
-    best = None
     need = math.log(2.0 * math.sqrt(m) / (tol * PLAN_MARGIN))
-    for p in range(k + 1, min(m - 1, 2 * k + 32) + 1):
-        if mu[p] - mu[-1] <= 0 or mu[k - 1] - mu[p] <= CLUSTER_RTOL * mu[0]:
-            continue  # nothing to damp, or not separated beyond rounding
-        x = _position(mu, k - 1, p)
-        if x <= 1.0 + 1e-12:
-            continue
-        degree = max(2, math.ceil(need / _rate(x, _chunk(mu, k, p))))
-        cost = degree * (p + BLOCK_OVERHEAD)
-        if degree <= MAX_DEGREE and (best is None or cost < best[0]):
-            best = (cost, p, degree)
-    return None if best is None else best[1:]
+    p = np.arange(k + 1, min(m - 1, 2 * k + 32) + 1)  # all block sizes at once (as _position,
+    if p.size == 0:                                     # _chunk and _rate for each p)
+        return None
+    lo, hi = float(mu[-1]), mu[p]
+    half = 0.5 * (hi - lo)
+    ok = (half > 0) & (mu[k - 1] - hi > CLUSTER_RTOL * mu[0])  # something to damp, separated
+    with np.errstate(divide="ignore", invalid="ignore"):
+        x = np.where(ok, (mu[k - 1] - (hi + lo) / 2) / half, 0.0)
+        ok &= x > 1.0 + 1e-12
+        x = np.where(ok, x, 2.0)
+        x0 = (mu[0] - (hi + lo) / 2) / np.where(ok, half, 1.0)
+        per = np.arccosh(np.maximum(x0, 1.0)) - np.arccosh(np.maximum(x, 1.0))
+        chunk = np.where(per <= 0, MAX_DEGREE,
+                         np.maximum(1, np.floor(math.log(ratio) / np.where(per > 0, per, 1.0))))
+        t = chunk * np.arccosh(x)
+        rate = (t + np.log1p(np.exp(-2 * t)) - math.log(2)) / chunk
+        degree = np.maximum(2, np.ceil(need / rate))
+    ok &= degree <= MAX_DEGREE
+    if not ok.any():
+        return None
+    cost = np.where(ok, degree * (p + BLOCK_OVERHEAD), np.inf)
+    i = int(np.argmin(cost))  # the first of equal costs, as a loop keeping strict improvements
+    return int(p[i]), int(degree[i])
 
 
 def _position(mu, j, p) -> float:
@@ -123,15 +150,15 @@ def _rate(x: float, chunk: int) -> float:
     return (t + math.log1p(math.exp(-2 * t)) - math.log(2)) / chunk  # log(cosh(t)) / chunk
 
 
-def _chunk(mu, k, p) -> int:
-    """Degree of one filter chunk: it amplifies ``mu[0]`` over ``mu[k-1]`` by at most CHUNK_RATIO.
+def _chunk(mu, k, p, ratio: float = CHUNK_RATIO) -> int:
+    """Degree of one filter chunk: it amplifies ``mu[0]`` over ``mu[k-1]`` by at most ``ratio``.
 
     Re-orthonormalising between chunks keeps the k-th direction at relative precision
-    ``eps * CHUNK_RATIO``; a longer chunk keeps more of the Chebyshev acceleration
+    ``eps * ratio``; a longer chunk keeps more of the Chebyshev acceleration
     (``T_c(x)^(d/c)`` against ``T_d(x)``).
     """
     per = math.acosh(max(_position(mu, 0, p), 1.0)) - math.acosh(max(_position(mu, k - 1, p), 1.0))
-    return MAX_DEGREE if per <= 0 else max(1, int(math.log(CHUNK_RATIO) / per))
+    return MAX_DEGREE if per <= 0 else max(1, int(math.log(ratio) / per))
 
 
 def _filter(g, x, degree, a, b, top):
@@ -198,16 +225,28 @@ def gram_top_vectors(gram, mu: np.ndarray, k: int, *, tol: float = SIN_TOL):
     m = mu.size
     if m <= DENSE_MAX_SIDE or k >= m // 2:
         return _dense(ops, gram, k), "eigh"
-    chosen = plan(mu, k, tol)
+    chosen = plan(mu, k, tol, SINGLE_CHUNK_RATIO)
     if chosen is None:
         return _dense(ops, gram, k), "eigh"
     p, degree = chosen
     a, b, top = float(mu[-1]), float(mu[p]), float(mu[0])
-    chunk = _chunk(mu, k, p)
-    q = ops.qr(ops.randn(m, p))
-    for _attempt in range(3):
-        for d in _chunks(degree, chunk):
-            q = ops.qr(_filter(gram, q, d, a, b, top))
+    # Round 1 filters in float32 (its rounding, eps32 * SINGLE_CHUNK_RATIO relative, is far below
+    # the target); Rayleigh-Ritz and the a-posteriori check are always in float64 on the float64
+    # Gram matrix, so the guarantee does not depend on the filter's precision. Rounds 2-3, if the
+    # check fails (too close a gap for float32, or an unlucky start), filter in float64.
+    # The float32 copy is scaled to a top eigenvalue of 1 (the filter is scale-invariant), so
+    # no Gram matrix overflows or underflows float32 whatever the weights' scale.
+    single = ops.single(gram * (1.0 / top))
+    q = ops.randn(m, p)
+    for attempt in range(3):
+        if attempt == 0:
+            q = ops.single(ops.qr(q))
+            for d in _chunks(degree, _chunk(mu, k, p, SINGLE_CHUNK_RATIO)):
+                q = ops.qr(_filter(single, q, d, a / top, b / top, 1.0))
+            q = ops.qr(ops.double(q))
+        else:
+            for d in _chunks(degree, _chunk(mu, k, p)):
+                q = ops.qr(_filter(gram, q, d, a, b, top))
         theta, s = ops.eigh(q.T @ (gram @ q))  # Rayleigh-Ritz, ascending
         q = ops.flip(q @ s)                      # Ritz vectors, descending
         theta = ops.numpy(theta)[::-1].copy()
@@ -217,7 +256,7 @@ def gram_top_vectors(gram, mu: np.ndarray, k: int, *, tol: float = SIN_TOL):
         if np.all(short <= 1):
             return v, "chebyshev"
         # Another round, of the degree that damps the shortfall (with a factor 4 to spare).
-        rate = _rate(_position(mu, k - 1, p), chunk)
+        rate = _rate(_position(mu, k - 1, p), _chunk(mu, k, p))
         degree = min(degree, max(2, math.ceil(math.log(4 * float(short.max())) / rate)))
     return _dense(ops, gram, k), "eigh"
 
