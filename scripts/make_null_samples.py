@@ -2,7 +2,7 @@
 
 A first ``bbpfit check`` in a fresh environment spent most of its time beyond compilation
 simulating the exact nulls its tests request (all-MiniLM-L6-v2: 141 KN samples and 31 MP
-goodness-of-fit samples, about 11 s of CPU). Every sample is a deterministic function of its key
+goodness-of-fit samples, 11-13 s of CPU). Every sample is a deterministic function of its key
 (seeded by it), so this script simulates them once, with the simulators the tests call
 (:func:`bbpfit.inference.null_cache.simulate_null`, :func:`bbpfit.fit.gof._simulate`), and stores
 them losslessly (:func:`bbpfit.laws.null_samples.encode`); :mod:`bbpfit.laws.null_samples` reads
@@ -11,7 +11,7 @@ them back bit for bit.
 Shapes (``n x m`` layers, spikes ``k``), as a check requests them:
 
 - ``"kn"``, ``B = 9999`` (the first step of the sequential test): ``(n, m)`` of the 384/1536
-  family (MiniLM, BERT-small);
+  family (MiniLM, e5/bge-small, ViT-S);
 - ``"kn"``, ``B = 1999`` (the deflation steps ``k >= 1``): ``(n, m - k)`` for ``k`` up to
   :data:`K_KN` (all-MiniLM-L6-v2 reaches k = 79), 384/1536 family only: 10 kB an entry for 40
   ms of simulation, so they take most of the size budget (2 MB);
@@ -40,7 +40,7 @@ from bbpfit.fit.gof import GOF_NULL_VERSION, default_draws
 from bbpfit.inference.null_cache import N_NULL, N_NULL_DEFLATION, NULL_VERSION, simulate_null
 from bbpfit.laws.null_samples import decode, encode
 
-#: Layer shapes ``(n, m)``: the 384/1536 family (MiniLM, BERT-small) and BERT-base.
+#: Layer shapes ``(n, m)``: the 384/1536 family (MiniLM, e5/bge-small, ViT-S) and BERT-base.
 FAMILY = [(384, 384), (1536, 384)]
 BASE = [(768, 768), (3072, 768)]
 #: Deepest deflation step kept for the KN samples (family shapes) and the GoF samples.

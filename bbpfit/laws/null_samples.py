@@ -5,10 +5,11 @@ Owns :func:`shipped_sample`, the reader of ``data/exact_null_samples.npz`` (made
 :func:`decode`). The exact spike tests and the MP goodness of fit compare a statistic with a
 sorted Monte Carlo sample of it under a Gaussian null of the layer's shape; each sample is a
 deterministic function of its key ``(kind, n, m, B)`` (it is drawn from a seed derived from the
-key), so it can be simulated once and shipped. The table (2 MB) holds those samples for the shapes
-common transformer checkpoints request: the 384/1536 family (all-MiniLM-L6-v2, BERT-small) with
-the deflated shapes of its sequential test and goodness of fit, and the goodness-of-fit samples
-of BERT-base (768/3072), the costliest to simulate (``scripts/make_null_samples.py`` lists them). An
+key), so it can be simulated once and shipped. The table (2 MB) holds those samples for the
+shapes common transformer checkpoints request: the 384/1536 family (all-MiniLM-L6-v2,
+e5/bge-small, ViT-S) with the deflated shapes of its sequential test and goodness of fit, and the
+goodness-of-fit samples of BERT-base (768/3072), the costliest to simulate
+(``scripts/make_null_samples.py`` lists them). An
 entry is exactly the float64 array the simulator returns, so p-values from it are bit-identical to
 p-values from a simulation.
 
