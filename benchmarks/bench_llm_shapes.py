@@ -125,7 +125,9 @@ def run_check(folder: Path, method: str, src: Path, cache: Path) -> dict:
     cmd = [sys.executable, "-m", "bbpfit", "check", str(folder), "--method", method, "--out",
            str(out), "-q"]
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    # cwd=src: ``python -m`` puts the working directory first on sys.path, ahead of PYTHONPATH,
+    # so a run started from another source tree would otherwise import that tree's bbpfit
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=src)
     trace = []
     status = Path(f"/proc/{proc.pid}/status")
     while proc.poll() is None:

@@ -43,13 +43,48 @@ def tail_ks(logx, i, alpha, bound):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
+def tail_ks_probed(logx, i, alpha, bound, probe):  # pragma: no cover - compiled
+    """:func:`tail_ks`, trying first the point ``probe``; ``(distance, index where it exceeded
+    bound or -1)``.
+
+    ``probe`` is where the previous candidate of a scan exceeded the bound (a distinct-value
+    index ``> i``, else ignored). Neighbouring candidates tend to exceed it at the same point, so
+    one evaluation there usually settles a rejection: if that point alone is above ``bound``,
+    the whole distance is too, and :func:`tail_ks` would also have returned a value above it.
+    Otherwise the tail is scanned as :func:`tail_ks` does and the same distance is returned.
+    """
+    nn = logx.shape[0]
+    n = nn - i
+    l0 = logx[i]
+    if i < probe < nn:
+        diff = abs(-math.expm1((1.0 - alpha) * (logx[probe] - l0)) - (probe - i) / n)
+        if diff > bound:
+            return diff, probe
+    d = 0.0
+    for j in range(i, nn):
+        if j > i and logx[j] == logx[j - 1]:
+            continue
+        f = -math.expm1((1.0 - alpha) * (logx[j] - l0))
+        diff = abs(f - (j - i) / n)
+        if diff > d:
+            d = diff
+            if d > bound:
+                return d, j
+    return d, -1
+
+
+@njit(cache=True)
 def scan_xmin(logx):  # pragma: no cover - compiled
     """``(index of x_min, alpha, D)`` of the KS-minimising candidate; ``(-1, nan, nan)`` if none.
 
     ``logx``: logs of the data, ascending. A first pass over about ``sqrt(N)`` evenly spaced
     candidates gives a distance that the minimum cannot exceed; the full pass then abandons a
     candidate as soon as its distance is above the best so far, so only the winner's ``D`` is
-    computed in full. The result is that of the exhaustive scan.
+    computed in full, and tries each candidate first where the previous one was abandoned
+    (:func:`tail_ks_probed`: one point usually suffices). The result is that of the exhaustive
+    scan: a candidate is abandoned only when its distance is above ``min(bound, best)``, which
+    the minimum never is, so the winner and its ``D`` (computed in full) are unchanged; only
+    abandoned candidates' partial distances differ, and those never win.
     """
     nn = logx.shape[0]
     suffix = np.empty(nn + 1)
@@ -69,6 +104,7 @@ def scan_xmin(logx):  # pragma: no cover - compiled
         if s > 0.0:
             bound = min(bound, tail_ks(logx, i, 1.0 + n / s, bound))
     best_i, best_a, best_d = -1, np.nan, np.inf
+    probe = -1
     for i in range(nn):
         if logx[i] == last:
             break  # the largest distinct value is not a candidate
@@ -79,7 +115,9 @@ def scan_xmin(logx):  # pragma: no cover - compiled
         if not s > 0.0:
             continue
         alpha = 1.0 + n / s
-        d = tail_ks(logx, i, alpha, min(bound, best_d))
+        d, at = tail_ks_probed(logx, i, alpha, min(bound, best_d), probe)
+        if at >= 0:
+            probe = at
         if d < best_d:
             best_i, best_a, best_d = i, alpha, d
     return best_i, best_a, best_d

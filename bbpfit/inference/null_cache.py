@@ -4,7 +4,9 @@ Owns the Monte Carlo null samples (Dumitriu-Edelman bidiagonal model, O(m^(1/3))
 their cache: an in-memory LRU keyed by ``(kind, n, m, n_draws)`` and, optionally, ``.npy`` files
 in a directory (written atomically, so concurrent processes can share one). Every sample is
 drawn from a seed derived from its key, so a null never depends on call order or on the user's
-``rng``; a cached and a freshly simulated null are identical.
+``rng``; a cached and a freshly simulated null are identical. The samples of common transformer
+shapes ship with bbpfit (:mod:`bbpfit.laws.null_samples`, bit-identical to a simulation while
+:data:`NULL_VERSION` matches the table's): a cache miss reads them instead of simulating.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import numpy as np
 
 from .._files import atomic_path
 from .._validation import check_int
+from ..laws.null_samples import shipped_sample
 from ..laws.wishart import top_eigenvalues
 from .statistics import kn_statistic_draws
 
@@ -39,6 +42,10 @@ NULL_KINDS = {
 _KIND_CODE = {"kn": 1, "known": 2}
 _SEED_TAG = 0xBB9F17  # part of every null's seed; change it to invalidate every cache
 _FORMAT = 1
+#: Version of the "kn" and "known" null samples: what :func:`simulate_null` draws for a key. Bump
+#: it with any change of the statistic, the seed or the sampler (``laws.wishart``); the shipped
+#: samples (:mod:`bbpfit.laws.null_samples`) are then ignored until the table is remade.
+NULL_VERSION = f"{_SEED_TAG:#x}/1"
 
 
 class NullCache:
@@ -177,7 +184,13 @@ def null_distribution(n, m, *, kind: str = "kn", n_draws: int = N_NULL, cache=No
 def cached_null(kind: str, n: int, m: int, n_draws: int, cache=None) -> np.ndarray:
     """:func:`null_distribution` for arguments already checked (the sequential test's hot loop)."""
     cache = DEFAULT_NULL_CACHE if cache is None else cache
-    return cache.get((kind, n, m, n_draws), lambda: simulate_null(kind, n, m, n_draws))
+    return cache.get((kind, n, m, n_draws), lambda: shipped_or_simulated(kind, n, m, n_draws))
+
+
+def shipped_or_simulated(kind: str, n: int, m: int, n_draws: int) -> np.ndarray:
+    """:func:`simulate_null` of the key, read from the shipped samples when they hold it."""
+    shipped = shipped_sample((kind, n, m, n_draws), NULL_VERSION)
+    return simulate_null(kind, n, m, n_draws) if shipped is None else shipped
 
 
 def mc_pvalue(null_sorted: np.ndarray, t: float) -> tuple[float, int]:
