@@ -23,9 +23,9 @@ kink too). Every law with a weight of at least :data:`W_MIN` is bootstrapped and
 replicates are pooled with the law's weight (model averaging, Buckland et al. 1997), so the
 interval carries the uncertainty of the law's choice, not only that of its parameters: a
 single law fitted to a trajectory of another shape covered 62% of held-out crossings at 90%.
-Weights: ``exp(ess (loglik - p))`` (``p`` parameters, AIC), the log-likelihood scaled by the
-effective sample size under AR(1) errors, ``ess = (1 - rho) / (1 + rho)`` per row, and a prior
-bonus of :data:`PREFER_FIRST` for the first law (the linear one).
+Weights: ``exp(ess (loglik - p) / TEMPER)`` (``p`` parameters, AIC), the log-likelihood scaled
+by the effective sample size under AR(1) errors, ``ess = (1 - rho) / (1 + rho)`` per row. Chance
+hits (:data:`CHANCE_LEVEL`) before the spike is significant for good count as censored rows.
 
 The laws describe the rise *around the crossing*: the window ends where the observed ratio
 reaches :data:`U_MAX` or the rise stalls, and a straight rise that stops dead (``"plateau"``,
