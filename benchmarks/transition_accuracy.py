@@ -92,7 +92,10 @@ Command line: `bbpfit transition STORE [--method] [--alpha] [--layer] [--format]
    and rise-then-plateau (`a + b min(t, k)`, the kink profiled), each solved for
    `g(t*) = 1` with `t*` constrained to the recorded steps; the estimate is the weighted median
    of the laws' crossings, with Akaike weights (log-likelihoods scaled by the effective sample
-   size under AR(1) errors; prior odds e^2 for the line). 90% interval: the parametric
+   size under AR(1) errors, tempered by 2; no prior odds for any law). Chance hits are set
+   aside: a significant step before the first run of 3 significant steps where the best law
+   fitted to all the steps is below half the threshold counts as censored at its own value (the
+   test's 5% false alarms had pulled slow, flat-then-steep rises 4-7% early). 90% interval: the parametric
    bootstraps (AR(1) errors: successive spectra share their noise) of every law of weight
    >= 0.02, pooled with the laws' weights (model averaging, Buckland et al. 1997), so it carries
    the uncertainty of the law's choice; each replicate's `t*` is constrained likewise.
@@ -202,12 +205,23 @@ nulls of three shapes), then 1.5 s (`"bbp"`), 0.6 s (`"detect"`), 0.9 s (`"chang
   single-law fit it replaced (median error / coverage): logistic, `phi = 0`, every 2: 9.0% /
   0.63 before, 4.4% / 0.83 now; power, `phi = 0`, every 2: 5.9% / 0.37 before, 4.4% / 0.73
   now; rise-then-plateau: 12.1% / 0.80 before, 6.8% / 0.93 now; every 8: 8.1% / 0.57 before,
-  7.1% / 1.00 now. It did not fix everything: 9 of 24 tuning cells miss the target (logistic
-  rises stay 3-5% early: the fit still sees the concave top of the sigmoid and `u-hat` is
-  biased up near the threshold, +0.17 at `u = 1`, +0.04 at 1.2 for 400 x 200, which a slow,
-  convex rise turns into an early crossing), and on the held-out Gompertz rise with a growing
-  bulk variance the new intervals cover 0.67, as the old ones did (median error 9.1%, was
-  9.9%). 30 runs per cell leave the coverage uncertain by about +-0.1.
+  7.1% / 1.00 now. It left logistic rises 4-7% early: the test's 5% false alarms before a
+  flat-then-steep rise were fitted as observations of the law, which the Gaussian noise model
+  explains only by a law near the threshold. Setting those chance hits aside (and tempering the
+  weights by 2, no prior for the line) brought the tuning cells passing from 14 to 20 of 24 on
+  the table's seeds (tuning seeds, 48 runs: 11 to 17), every logistic cell within 4.5%, the
+  held-out Gompertz rise from 8.9% / 0.67 to 6.9% / 0.87. Still failing: linear 0/2 and power
+  0.25/2 cover 30 of 30 (too wide: the tempered weights pool laws that fit worse);
+  exponential 0/2 covers 0.83 (dropping the chance hits moved the exponential rises 1-2% late,
+  with 10%-wide intervals); power 0/4 has a median error of 6.6% (4.9% on the 48 tuning runs:
+  with tempered weights the weighted median jumps between the laws' crossings in some runs). No
+  law has a sigmoid's inflection: logistic cells recorded every 2 covered 0.75-0.88 on the
+  tuning seeds. 30 runs per cell leave the coverage uncertain by about +-0.1: a calibrated cell
+  fails the [0.85, 0.97] band with probability 0.17-0.22. The same table at 100 runs per cell
+  (`--runs 100`, the same seeds, the first 30 runs identical; 1214 s): every tuning cell has a
+  median |error| <= 4.9% (power 0/4: 4.5%), coverage 0.87-0.98, and the 4 cells that fail
+  (linear 0/4, linear 0.5/2, power 0/4, power 0.5/4) fail by covering 0.98; the held-out
+  Gompertz and plateau rises are at 7.6% / 0.88 and 8.8% / 0.92, the coarse cell at 4.6% / 0.93.
 * `"changepoint"` intervals rest on a measured widening factor (2.5, for the curvature of the
   rise: concave for a linear `theta(t)`, convex for an exponential one) calibrated on the
   400 x 200 trajectories of section 1 (coverage 0.90-0.92 there); on the held-out 1000 x 500
