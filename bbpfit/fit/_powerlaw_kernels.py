@@ -24,22 +24,10 @@ from numba import njit
 def tail_ks(logx, i, alpha, bound):  # pragma: no cover - compiled
     """KS distance of the tail ``logx[i:]`` to the power law with ``x_min = exp(logx[i])``.
 
-    Stops early and returns a value above ``bound`` as soon as the distance exceeds it.
+    Stops early and returns a value above ``bound`` as soon as the distance exceeds it
+    (:func:`tail_ks_probed` without a probe: one loop for both).
     """
-    nn = logx.shape[0]
-    n = nn - i
-    l0 = logx[i]
-    d = 0.0
-    for j in range(i, nn):
-        if j > i and logx[j] == logx[j - 1]:
-            continue
-        f = -math.expm1((1.0 - alpha) * (logx[j] - l0))
-        diff = abs(f - (j - i) / n)
-        if diff > d:
-            d = diff
-            if d > bound:
-                return d
-    return d
+    return tail_ks_probed(logx, i, alpha, bound, -1)[0]
 
 
 @njit(cache=True)
