@@ -77,12 +77,11 @@ _dispatcher.Dispatcher.compile = _timed_compile
 
 def _compile_total():
     return sum(v[0] for v in _COMPILE.values())
-"""
 
-_TRANSITION = _HOOK + r"""
-import warnings
-warnings.simplefilter("ignore")
+
 phases = {}
+
+
 def _tick():
     return time.perf_counter(), time.process_time()
 
@@ -90,8 +89,11 @@ def _tick():
 def _since(name, start):
     phases[name] = time.perf_counter() - start[0]
     phases[name + "_cpu"] = time.process_time() - start[1]
+"""
 
-
+_TRANSITION = _HOOK + r"""
+import warnings
+warnings.simplefilter("ignore")
 t0 = _tick()
 import numpy as np
 import xarray as xr
@@ -119,18 +121,6 @@ print(json.dumps({"phases": phases, "kernels": _COMPILE}))
 _CHECK = _HOOK + r"""
 import contextlib, io, warnings
 warnings.simplefilter("ignore")
-phases = {}
-
-
-def _tick():
-    return time.perf_counter(), time.process_time()
-
-
-def _since(name, start):
-    phases[name] = time.perf_counter() - start[0]
-    phases[name + "_cpu"] = time.process_time() - start[1]
-
-
 t0 = _tick()
 from bbpfit.cli import main
 _since("import", t0)
