@@ -1,8 +1,9 @@
 """`fit_mp` and `fit_mp_array`: input checks, the estimator registry and the batch driver.
 
-Owns the public entry points of the fit layer. Every estimator is a Numba batch kernel
+Owns the public entry points of the fit layer. Every estimator is a batch function
 ``(lam2d, n_eff, q, fit_ratio, kmax, margin) -> (sigma2, q, k)`` over rows of descending
-spectra; this module validates the input, sorts, calls the kernel and adds edges and KS distances.
+spectra (Numba kernels); this module validates the input, sorts, calls the estimator and adds
+edges and KS distances.
 """
 
 from __future__ import annotations
@@ -27,11 +28,22 @@ from ..spectrum.eigenvalues import _is_torch
 from .distance import CVM, KS, distance_batch, ks_batch
 from .gof import mp_gof
 from .kritchman_nadler import kn_batch
-from .median import median_batch
+from .median import median_batch, ratio_rows
 from .outliers import TW_MARGIN
 from .result import MPFit, MPFitArrays
 
 DEFAULT_METHOD = "kn"
+
+
+def _rowwise(kernel):
+    """An estimator from a kernel ``(lam2d, n_eff[], q[], kmax, margin) -> (sigma2, k)`` that
+    takes the ratio per row: the quartile-ratio fit runs (and compiles) only for ``ratio="fit"``."""
+    def estimate(lam2d, n_eff, q, fit_ratio, kmax, margin):
+        n_rows, q_rows = ratio_rows(lam2d, n_eff, q, fit_ratio)
+        sigma2, k = kernel(lam2d, n_rows, q_rows, kmax, margin)
+        return sigma2, q_rows, k
+
+    return estimate
 
 
 def _ks(*args):
@@ -46,10 +58,10 @@ def _cvm(*args):
 RELIABLE_M = 10
 
 #: Estimators by name: ``(lam2d, n_eff, q, fit_ratio, kmax, margin) -> (sigma2, q, k)``.
-FIT_METHODS = {"kn": kn_batch, "median": median_batch, "ks": _ks, "cvm": _cvm}
+FIT_METHODS = {"kn": _rowwise(kn_batch), "median": _rowwise(median_batch), "ks": _ks, "cvm": _cvm}
 
 
-def _fit(lam, n, method, ratio, max_spikes, name) -> MPFitArrays:
+def _fit(lam, n, method, ratio, max_spikes, name, distance=True) -> MPFitArrays:
     kernel = check_method(method, FIT_METHODS)
     lam = as_real_array(lam, name)
     m = lam.shape[-1]
@@ -83,8 +95,11 @@ def _fit(lam, n, method, ratio, max_spikes, name) -> MPFitArrays:
     lam2d = np.ascontiguousarray(-np.sort(-lam.reshape(-1, m), axis=-1))
     sigma2, q_out, k = kernel(lam2d, n_eff, q, fit_ratio, kmax, TW_MARGIN)
     ok = np.isfinite(sigma2) & (sigma2 > 0)
-    ks = ks_batch(lam2d, np.where(ok, sigma2, 1.0), q_out, k)
-    ks[~ok] = np.nan
+    if distance:
+        ks = ks_batch(lam2d, np.where(ok, sigma2, 1.0), q_out, k)
+        ks[~ok] = np.nan
+    else:
+        ks = np.full(sigma2.shape, np.nan)
     sq = np.sqrt(q_out)
     return MPFitArrays(
         sigma2=sigma2.reshape(batch),
@@ -97,7 +112,7 @@ def _fit(lam, n, method, ratio, max_spikes, name) -> MPFitArrays:
 
 
 def fit_mp_array(eigenvalues, n, *, method: str = DEFAULT_METHOD, ratio=None,
-                 max_spikes=None) -> MPFitArrays:
+                 max_spikes=None, distance: bool = True) -> MPFitArrays:
     """Fit a Marchenko-Pastur bulk to each spectrum along the last axis of an array.
 
     The kernel-level form of :func:`fit_mp`: no result objects, one Numba call for the batch.
@@ -110,6 +125,9 @@ def fit_mp_array(eigenvalues, n, *, method: str = DEFAULT_METHOD, ratio=None,
         The long side of the matrices (``n >= m``).
     method, ratio, max_spikes
         As in :func:`fit_mp`.
+    distance : bool, default True
+        Compute the KS distance of each fit (``ks``). False leaves ``ks`` NaN and skips its
+        kernels, e.g. their compilation in a fresh environment, when only the fit is needed.
 
     Returns
     -------
@@ -133,7 +151,7 @@ def fit_mp_array(eigenvalues, n, *, method: str = DEFAULT_METHOD, ratio=None,
     >>> res.sigma2.shape, np.round(np.sqrt(res.sigma2), 1).tolist(), res.n_excluded.tolist()
     ((3,), [1.0, 2.0, 3.0], [0, 0, 0])
     """
-    return _fit(eigenvalues, n, method, ratio, max_spikes, "eigenvalues")
+    return _fit(eigenvalues, n, method, ratio, max_spikes, "eigenvalues", bool(distance))
 
 
 def _as_spectrum(x, n):

@@ -167,11 +167,11 @@ def distance_fit_row(lam, n_eff, q, fit_ratio, kmax, margin, kind):
         s0 = np.mean(lam)
         if not s0 > 0.0:
             return np.nan, q, 0
-    k = count_above(lam, tw_edge(s0, n_eff, m, margin), kmax)
+    k = count_above(lam, tw_edge(s0, n_eff, float(m), margin), kmax)
     sigma2, q = _fit_given_k(lam, k, s0, q, fit_ratio, kind)
     for _ in range(2 * kmax + 2):
         ne = m / q if fit_ratio else n_eff
-        k_new = count_above(lam, tw_edge(sigma2, ne, m - k, margin), kmax)
+        k_new = count_above(lam, tw_edge(sigma2, ne, float(m - k), margin), kmax)
         if k_new == k:
             break
         k = k_new

@@ -12,7 +12,6 @@ import numpy as np
 from numba import njit
 
 from ..laws.marchenko_pastur import mp_ppf_scalar
-from .median import ratio_from_quartiles
 from .outliers import count_above, quantile_desc, tw_edge
 
 #: Relative tolerance of the inner fixed point (KN use 1e-5; tighter costs nothing here).
@@ -75,35 +74,32 @@ def _kn_sigma2(lam: np.ndarray, n_eff: float, k: int) -> float:
 
 
 @njit(cache=True)
-def kn_fit_row(lam, n_eff, q, fit_ratio, kmax, margin):
-    """KN with ``k`` unknown on one descending spectrum; returns ``(sigma2, q, k)``.
+def kn_fit_row(lam, n_eff, q, kmax, margin):
+    """KN with ``k`` unknown on one descending spectrum of ratio ``q``; returns ``(sigma2, k)``.
 
     ``k`` starts from the count above the trimming edge of the median estimate, then alternates
     ``sigma2 = KN(k)`` and ``k = #{lam_j > tw_edge(sigma2, n, m - k)}`` until ``k`` repeats.
     """
     m = lam.shape[0]
-    if fit_ratio:
-        q = ratio_from_quartiles(lam)
-        n_eff = m / q
     s0 = quantile_desc(lam, 0.5) / mp_ppf_scalar(0.5, q)
-    k = count_above(lam, tw_edge(s0, n_eff, m, margin), kmax)
+    k = count_above(lam, tw_edge(s0, n_eff, float(m), margin), kmax)
     sigma2 = _kn_sigma2(lam, n_eff, k)
     for _ in range(2 * kmax + 2):
-        k_new = count_above(lam, tw_edge(sigma2, n_eff, m - k, margin), kmax)
+        k_new = count_above(lam, tw_edge(sigma2, n_eff, float(m - k), margin), kmax)
         if k_new == k:
             break
         k = k_new
         sigma2 = _kn_sigma2(lam, n_eff, k)
-    return sigma2, q, k
+    return sigma2, k
 
 
 @njit(cache=True)
-def kn_batch(lam2d, n_eff, q, fit_ratio, kmax, margin):
-    """:func:`kn_fit_row` over the rows of a (B, m) array of descending spectra."""
+def kn_batch(lam2d, n_eff, q, kmax, margin):
+    """:func:`kn_fit_row` over the rows of a (B, m) array of descending spectra; ``n_eff`` and
+    ``q`` per row (:func:`bbpfit.fit.median.ratio_rows`). Returns ``(sigma2, k)``."""
     b = lam2d.shape[0]
     s_out = np.empty(b)
-    q_out = np.empty(b)
     k_out = np.empty(b, dtype=np.int64)
     for i in range(b):
-        s_out[i], q_out[i], k_out[i] = kn_fit_row(lam2d[i], n_eff, q, fit_ratio, kmax, margin)
-    return s_out, q_out, k_out
+        s_out[i], k_out[i] = kn_fit_row(lam2d[i], n_eff[i], q[i], kmax, margin)
+    return s_out, k_out

@@ -68,33 +68,53 @@ def ratio_from_quartiles(lam: np.ndarray) -> float:
 
 
 @njit(cache=True)
-def median_fit_row(lam, n_eff, q, fit_ratio, kmax, margin):
-    """Median matching on one descending spectrum; returns ``(sigma2, q, k)``.
+def ratio_batch(lam2d):
+    """:func:`ratio_from_quartiles` of each row of a (B, m) array of descending spectra."""
+    out = np.empty(lam2d.shape[0])
+    for i in range(lam2d.shape[0]):
+        out[i] = ratio_from_quartiles(lam2d[i])
+    return out
+
+
+def ratio_rows(lam2d, n_eff, q, fit_ratio):
+    """``(n_eff, q)`` per row of ``lam2d``: the given ones, or with ``fit_ratio`` the
+    quartile-ratio ``q`` of each row and ``n_eff = m / q``.
+
+    Outside the fit kernels so that they compile without the ratio fit, which only
+    ``ratio="fit"`` needs (a fresh environment compiles what a kernel can reach).
+    """
+    b, m = lam2d.shape
+    if fit_ratio:
+        q_rows = ratio_batch(lam2d)
+        return m / q_rows, q_rows
+    return np.full(b, float(n_eff)), np.full(b, float(q))
+
+
+@njit(cache=True)
+def median_fit_row(lam, n_eff, q, kmax, margin):
+    """Median matching on one descending spectrum of ratio ``q``; returns ``(sigma2, k)``.
 
     ``k`` (reported, not used by the estimate) is the fixed point of counting eigenvalues above
     the Tracy-Widom trimming edge of a bulk of ``m - k``.
     """
     m = lam.shape[0]
-    if fit_ratio:
-        q = ratio_from_quartiles(lam)
-        n_eff = m / q
     sigma2 = quantile_desc(lam, 0.5) / mp_ppf_scalar(0.5, q)
-    k = count_above(lam, tw_edge(sigma2, n_eff, m, margin), kmax)
+    k = count_above(lam, tw_edge(sigma2, n_eff, float(m), margin), kmax)
     for _ in range(kmax + 1):
-        k_new = count_above(lam, tw_edge(sigma2, n_eff, m - k, margin), kmax)
+        k_new = count_above(lam, tw_edge(sigma2, n_eff, float(m - k), margin), kmax)
         if k_new == k:
             break
         k = k_new
-    return sigma2, q, k
+    return sigma2, k
 
 
 @njit(cache=True)
-def median_batch(lam2d, n_eff, q, fit_ratio, kmax, margin):
-    """:func:`median_fit_row` over the rows of a (B, m) array of descending spectra."""
+def median_batch(lam2d, n_eff, q, kmax, margin):
+    """:func:`median_fit_row` over the rows of a (B, m) array of descending spectra; ``n_eff``
+    and ``q`` per row (:func:`ratio_rows`). Returns ``(sigma2, k)``."""
     b = lam2d.shape[0]
     s_out = np.empty(b)
-    q_out = np.empty(b)
     k_out = np.empty(b, dtype=np.int64)
     for i in range(b):
-        s_out[i], q_out[i], k_out[i] = median_fit_row(lam2d[i], n_eff, q, fit_ratio, kmax, margin)
-    return s_out, q_out, k_out
+        s_out[i], k_out[i] = median_fit_row(lam2d[i], n_eff[i], q[i], kmax, margin)
+    return s_out, k_out

@@ -110,7 +110,7 @@ def layer_diagnostics(lam, steps, n, *, max_spikes=3, alpha=0.05, crit_level=Non
     if not good.any() or m < 3:
         return out
     L = np.ascontiguousarray(lam[good])
-    fit = fit_mp_array(L, n)
+    fit = fit_mp_array(L, n, distance=False)
     out["sigma2"][good], out["mp_edge"][good] = fit.sigma2, fit.upper_edge
     tests = step_tests(L, n, kmax=kmax, crit_level=crit_level, alpha=alpha, n_null=n_null,
                        cache=cache)

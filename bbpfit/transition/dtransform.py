@@ -71,7 +71,9 @@ def bulk_threshold(lam: np.ndarray, n: float, start: int, K: int, xi: np.ndarray
         return math.nan, math.nan, math.nan, math.nan, 0, math.nan
     U = s * _AIRY_MASS * K ** (2.0 / 3.0)
     cut = b - U
-    n_top = 0
+    # typed int64 from the start: a literal 0 here makes Numba compile `_theta` a second time
+    # (for Literal[int](0)) in a fresh environment
+    n_top = np.int64(0)
     for j in range(start, m):
         if lam[j] >= cut:
             n_top += 1

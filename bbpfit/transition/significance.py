@@ -159,7 +159,7 @@ def _offsets(lam2d, n, K, xi):
     out = np.full(rows, np.nan)
     if cap < 1:
         return out
-    n_out = fit_mp_array(lam2d, n, max_spikes=cap).n_excluded
+    n_out = fit_mp_array(lam2d, n, max_spikes=cap, distance=False).n_excluded
     for r in range(rows):
         if n_out[r] < cap:
             out[r] = _mp_offset(lam2d[r], n, int(n_out[r]), K, xi)
