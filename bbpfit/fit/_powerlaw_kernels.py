@@ -93,7 +93,11 @@ def scan_xmin_hinted(logx, hint):  # pragma: no cover - compiled
     (:func:`tail_ks_probed`: one point usually suffices). The result is that of the exhaustive
     scan: a candidate is abandoned only when its distance is above ``min(bound, best)``, which
     the minimum never is, so the winner and its ``D`` (computed in full) are unchanged; only
-    abandoned candidates' partial distances differ, and those never win.
+    abandoned candidates' partial distances differ, and those never win. The full pass goes
+    down from the largest candidate: tails there are short, so the candidates that improve on
+    the best (each computed in full) cost little, and the best is tight before the long tails
+    come; a candidate equal to the best replaces it, so on ties the lowest one wins, as in an
+    upward scan.
     """
     nn = logx.shape[0]
     suffix = np.empty(nn + 1)
@@ -125,9 +129,9 @@ def scan_xmin_hinted(logx, hint):  # pragma: no cover - compiled
             if at >= 0:
                 probe = at
     best_i, best_a, best_d = -1, np.nan, np.inf
-    for i in range(nn):
+    for i in range(nn - 1, -1, -1):
         if logx[i] == last:
-            break  # the largest distinct value is not a candidate
+            continue  # the largest distinct value is not a candidate
         if i > 0 and logx[i] == logx[i - 1]:
             continue  # one candidate per distinct value (its first occurrence)
         n = nn - i
@@ -138,7 +142,7 @@ def scan_xmin_hinted(logx, hint):  # pragma: no cover - compiled
         d, at = tail_ks_probed(logx, i, alpha, min(bound, best_d), probe)
         if at >= 0:
             probe = at
-        if d < best_d:
+        if d <= best_d:  # downwards: on ties the lower candidate, the first one, wins
             best_i, best_a, best_d = i, alpha, d
     return best_i, best_a, best_d
 
