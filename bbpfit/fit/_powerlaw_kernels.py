@@ -86,18 +86,18 @@ def scan_xmin_hinted(logx, hint):  # pragma: no cover - compiled
     distance is a distance of a candidate, so it bounds the minimum like the first pass's do
     and the result is the same whatever the hint; a good hint only makes the bound tight early.
 
-    ``logx``: logs of the data, ascending. A first pass over about ``sqrt(N)`` evenly spaced
-    candidates gives a distance that the minimum cannot exceed; the full pass then abandons a
-    candidate as soon as its distance is above the best so far, so only the winner's ``D`` is
-    computed in full, and tries each candidate first where the previous one was abandoned
-    (:func:`tail_ks_probed`: one point usually suffices). The result is that of the exhaustive
-    scan: a candidate is abandoned only when its distance is above ``min(bound, best)``, which
-    the minimum never is, so the winner and its ``D`` (computed in full) are unchanged; only
-    abandoned candidates' partial distances differ, and those never win. The full pass goes
-    down from the largest candidate: tails there are short, so the candidates that improve on
-    the best (each computed in full) cost little, and the best is tight before the long tails
-    come; a candidate equal to the best replaces it, so on ties the lowest one wins, as in an
-    upward scan.
+    ``logx``: logs of the data, ascending. Without a usable hint, a first pass over about
+    ``sqrt(N)`` evenly spaced candidates gives a distance that the minimum cannot exceed; the
+    full pass then abandons a candidate as soon as its distance is above the best so far, so
+    only the winner's ``D`` is computed in full, and tries each candidate first where the
+    previous one was abandoned (:func:`tail_ks_probed`: one point usually suffices). The
+    result is that of the exhaustive scan: a candidate is abandoned only when its distance is
+    above ``min(bound, best)``, which the minimum never is, so the winner and its ``D``
+    (computed in full) are unchanged; only abandoned candidates' partial distances differ, and
+    those never win. The full pass goes down from the largest candidate: tails there are
+    short, so the candidates that improve on the best (each computed in full) cost little, and
+    the best is tight before the long tails come; a candidate equal to the best replaces it,
+    so on ties the lowest one wins, as in an upward scan.
     """
     nn = logx.shape[0]
     suffix = np.empty(nn + 1)
@@ -116,7 +116,7 @@ def scan_xmin_hinted(logx, hint):  # pragma: no cover - compiled
             bound = tail_ks(logx, h, 1.0 + n / s, bound)
     stride = max(1, int(math.sqrt(nn)))
     probe = -1
-    for i in range(0, nn, stride):
+    for i in range(0, nn if bound == np.inf else 0, stride):  # no hint: a first bound
         if logx[i] == last:
             break
         if i > 0 and logx[i] == logx[i - 1]:
