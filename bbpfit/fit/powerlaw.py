@@ -132,7 +132,8 @@ def fit_powerlaw(x, *, xmin=None, n_boot: int = N_BOOT, n_gof: int = N_GOF,
     low = high = math.nan
     if n_boot > 0:
         idx = gen.integers(0, nn, size=(n_boot, nn))
-        boots = bootstrap_alpha(logx, idx) if not fixed else _boot_fixed(logx, math.log(x_min), idx)
+        boots = (_boot_fixed(logx, math.log(x_min), idx) if fixed
+                 else bootstrap_alpha(logx, idx, i_min))  # hint: only speeds the refits
         boots = boots[np.isfinite(boots)]
         if boots.size:
             low, high = np.quantile(boots, [(1 - level) / 2, (1 + level) / 2]).tolist()

@@ -47,7 +47,7 @@ def _cache_for(directory: str | None) -> NullCache:
         probe.unlink()
     except OSError:
         return DEFAULT_NULL_CACHE
-    return NullCache(maxsize=1024, directory=directory)
+    return NullCache(directory=directory)
 
 
 def default_null_cache() -> NullCache:
