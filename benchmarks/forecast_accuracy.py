@@ -27,12 +27,12 @@ from __future__ import annotations
 
 import argparse
 import pathlib
-import re
 import time
 import warnings
 
 import numpy as np
 import xarray as xr
+from _doc_section import put_section
 from scipy.stats import beta
 from threadpoolctl import threadpool_limits
 
@@ -437,13 +437,7 @@ def verdict(ts, null, ho=(), pe=None):
 
 
 def write(text):
-    DOC.parent.mkdir(exist_ok=True)
-    old = DOC.read_text() if DOC.exists() else "# Alignment and early warning\n"
-    if BEGIN in old:
-        new = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _: text, old, flags=re.S)
-    else:
-        new = old.rstrip("\n") + "\n\n" + text + "\n"
-    DOC.write_text(new)
+    put_section(DOC, text, BEGIN, END, title="# Alignment and early warning\n")
 
 
 def main(argv=None):

@@ -33,10 +33,10 @@ from __future__ import annotations
 
 import argparse
 import pathlib
-import re
 import time
 
 import numpy as np
+from _doc_section import put_section
 from scipy.special import gammaln, ive, logsumexp
 from scipy.stats import norm
 from threadpoolctl import threadpool_limits
@@ -260,13 +260,7 @@ def markdown(results: list, args, bessel_err: float, elapsed: float) -> str:
 
 
 def write_doc(text: str) -> None:
-    block = f"{BEGIN}\n{text}{END}"
-    doc = DOC.read_text()
-    if BEGIN in doc:
-        doc = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _: block, doc, flags=re.S)
-    else:
-        doc = doc.replace("<!-- forecast:end -->", "<!-- forecast:end -->\n\n" + block, 1)
-    DOC.write_text(doc)
+    put_section(DOC, f"{BEGIN}\n{text}{END}", BEGIN, END, after="<!-- forecast:end -->")
 
 
 def main() -> None:

@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import argparse
 import math
-import re
 import time
 import warnings
 
 import numpy as np
 import xarray as xr
+from _doc_section import put_section
 from threadpoolctl import threadpool_limits
 
 from bbpfit.simulate import spike_trajectory
@@ -140,14 +140,7 @@ def section(runs, log=print):
 
 def replace_section(path, text):
     """Put ``text`` between the markers of ``path`` (appended after section 1 if absent)."""
-    with open(path) as fh:
-        doc = fh.read()
-    if BEGIN in doc:
-        doc = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _: text, doc, flags=re.S)
-    else:
-        doc = doc.replace("## 2. False alarms", text + "\n\n## 2. False alarms", 1)
-    with open(path, "w") as fh:
-        fh.write(doc)
+    put_section(path, text, BEGIN, END, before="## 2. False alarms")
 
 
 def main():
