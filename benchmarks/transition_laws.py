@@ -24,12 +24,16 @@ import warnings
 
 import numpy as np
 import xarray as xr
-from _doc_section import put_section
 from threadpoolctl import threadpool_limits
 
 from bbpfit.simulate import spike_trajectory
 from bbpfit.simulate.growth_laws import ar_drift, growth_law
 from bbpfit.transition import transition_time
+
+try:
+    from _doc_section import put_section
+except ImportError:  # imported as benchmarks.transition_laws (scripts/make_widen_factor.py)
+    from benchmarks._doc_section import put_section
 
 LAWS = ("linear", "exponential", "logistic", "power")
 PHIS = (0.0, 0.25, 0.5)
