@@ -38,16 +38,22 @@ def test_tw_size_on_gaussian_spectra():
 @pytest.mark.slow
 @pytest.mark.parametrize("law", ["t3", "sparse"])
 def test_auto_size_on_non_gaussian_entries(law):
+    # Seeded throughout: the sparse law's tied entries are ranked in an order drawn from `rng`
+    # (unseeded, the rate moved run to run; one CI run drew 0.105 at 200 draws). 400 draws of the
+    # seeded rate over 10 seed bases: 0.0375-0.0675, mean 0.052 (binomial sd 0.011).
     rng = np.random.default_rng(7 if law == "t3" else 8)
-    reps, shape = 200, (200, 100)
-    hits = 0
+    reps, shape = 400, (200, 100)
+    hits, paths = 0, {}
     for _ in range(reps):
         if law == "t3":
             w = rng.standard_t(3, shape)
         else:
             w = (rng.random(shape) < 0.1) - 0.1
-        hits += spike_test(w * rng.uniform(0.1, 10)).n_spikes >= 1
-    assert hits / reps <= ALPHA + 3 * se(ALPHA, reps), hits / reps
+        res = spike_test(w * rng.uniform(0.1, 10), rng=rng)
+        hits += res.n_spikes >= 1
+        key = ("/".join(res.path), res.n_spikes >= 1)
+        paths[key] = paths.get(key, 0) + 1
+    assert hits / reps <= ALPHA + 3 * se(ALPHA, reps), (hits / reps, paths)
 
 
 @pytest.mark.slow

@@ -270,7 +270,7 @@ def test_auto_finds_an_offset_at_1_6_theta_c_in_non_gaussian_noise(law):
             z = ((rng.random((n, m)) < 0.1) - 0.1) / 0.3
         else:
             z = rng.uniform(-np.sqrt(3), np.sqrt(3), (n, m))
-        res = bf.spike_test(z + theta / np.sqrt(m))
+        res = bf.spike_test(z + theta / np.sqrt(m), rng=rng)
         found += res.n_spikes >= 1
     assert found == reps, found
 
@@ -311,4 +311,4 @@ def test_auto_finds_other_structures_at_1_6_theta_c_in_non_gaussian_noise(law, k
             u[rng.choice(n, 10, replace=False)] = rng.standard_normal(10)
             v = rng.standard_normal(m)
         s = theta * np.sqrt(n) * np.outer(u / np.linalg.norm(u), v / np.linalg.norm(v))
-        assert bf.spike_test(z + s).n_spikes >= 1
+        assert bf.spike_test(z + s, rng=rng).n_spikes >= 1
