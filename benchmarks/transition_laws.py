@@ -12,7 +12,7 @@ resolution limit.
 
 Run on its own: ``python benchmarks/transition_laws.py --runs 30`` (about 15 minutes on one
 shared core; replaces section 1b of docs/transition.md in place, between its markers), or
-from ``transition_accuracy.py`` (100 runs per cell).
+from ``transition_accuracy.py`` (300 runs per cell).
 """
 
 from __future__ import annotations
