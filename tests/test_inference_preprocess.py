@@ -56,6 +56,24 @@ def test_rank_order_handles_the_whole_float_range():
         assert np.all(np.diff(y[rank_order(y, seed)]) > 0)
 
 
+@pytest.mark.parametrize("many", [True, False])  # many ties (shuffle path), few (in-run path)
+def test_rank_order_is_the_same_for_a_matrix_and_its_strided_view(many):
+    # The tie paths gather values by flat index: a 1-D gather for a C-contiguous matrix, a 2-D
+    # one for a strided view (a transposed layer); both must give the same order, and it must
+    # put the values in order.
+    w = np.random.default_rng(9).standard_normal((300, 120)).astype(np.float32)
+    if many:
+        w = np.round(w, 1)
+    else:
+        w.flat[::25] = w.flat[1::25]  # 8% of the entries tied in pairs
+    strided = np.asfortranarray(w)
+    assert not strided.flags.c_contiguous
+    for seed in range(3):
+        order = rank_order(w, seed)
+        np.testing.assert_array_equal(order, rank_order(strided, seed))
+        assert np.all(np.diff(w.ravel()[order]) >= 0)
+
+
 @pytest.mark.parametrize("fill", [0.0, 0.5])  # many ties (shuffle path), few ties (in-run path)
 def test_rank_order_shuffles_every_run_of_ties_uniformly(fill):
     # Runs {a, b} (with -0.0 == 0.0) and {d, e} among distinct values: each of the 2! * 2!
